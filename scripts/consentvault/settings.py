@@ -21,6 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from consentvault.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
 DEFAULT_ENVIRONMENT = "local"
@@ -31,7 +33,7 @@ VaultPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]+[smhd]?$")]
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """The environment file is missing, unreadable or does not fit the schema."""
 
 
