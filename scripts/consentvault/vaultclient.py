@@ -1,0 +1,120 @@
+"""An hvac client for the caller's identity, and hvac errors in our terms.
+
+The client honours the same environment as the vault CLI: VAULT_ADDR,
+VAULT_TOKEN (else `~/.vault-token`), VAULT_NAMESPACE and VAULT_CACERT. Where
+they are unset, the environment's settings supply the address and CA bundle.
+TLS verification is always on: VAULT_SKIP_VERIFY is refused, not honoured.
+
+Every hvac or connection failure is translated here, once, into the error tree
+of `consentvault.errors`; callers wrap their Vault calls in `vault_errors()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import hvac.exceptions
+import requests
+
+from consentvault import errors
+from consentvault.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+# hvac exception class -> the error we raise for it.
+_TRANSLATIONS: dict[type[hvac.exceptions.VaultError], type[errors.ConsentVaultError]] = {
+    hvac.exceptions.InvalidRequest: errors.UsageError,
+    hvac.exceptions.ParamValidationError: errors.UsageError,
+    hvac.exceptions.Unauthorized: errors.PermissionDenied,
+    hvac.exceptions.Forbidden: errors.PermissionDenied,
+    hvac.exceptions.InvalidPath: errors.NotFound,
+    hvac.exceptions.PreconditionFailed: errors.Conflict,
+    hvac.exceptions.RateLimitExceeded: errors.VaultUnavailable,
+    hvac.exceptions.InternalServerError: errors.VaultUnavailable,
+    hvac.exceptions.VaultNotInitialized: errors.VaultUnavailable,
+    hvac.exceptions.BadGateway: errors.VaultUnavailable,
+    hvac.exceptions.VaultDown: errors.VaultUnavailable,
+    hvac.exceptions.UnsupportedOperation: errors.Unsupported,
+    hvac.exceptions.UnexpectedError: errors.ConsentVaultError,
+    hvac.exceptions.VaultError: errors.ConsentVaultError,
+}
+
+
+def translate(exc: Exception, action: str) -> errors.ConsentVaultError:
+    """Our error for an hvac or connection failure while doing `action`."""
+    if isinstance(exc, hvac.exceptions.VaultError):
+        reason = ", ".join(exc.errors or []) or type(exc).__name__
+        if "check-and-set" in reason:
+            return errors.Conflict(f"{action}: the record changed meanwhile ({reason})")
+        error_class = _TRANSLATIONS.get(type(exc), errors.ConsentVaultError)
+        where = f" ({exc.method} {_path_of(exc.url)})" if exc.method else ""
+        return error_class(f"{action}: {reason}{where}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return errors.VaultUnavailable(
+            f"{action}: TLS verification failed; set VAULT_CACERT to the server's CA"
+        )
+    if isinstance(exc, requests.exceptions.RequestException):
+        return errors.VaultUnavailable(f"{action}: Vault is unreachable ({type(exc).__name__})")
+    raise TypeError(f"not a Vault failure: {type(exc).__name__}")
+
+
+@contextlib.contextmanager
+def vault_errors(action: str) -> Iterator[None]:
+    """Turn any hvac or connection failure inside the block into our error."""
+    try:
+        yield
+    except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
+        raise translate(exc, action) from None
+
+
+def _path_of(url: str | None) -> str:
+    """The API path of a request URL, without host or query string."""
+    if not url:
+        return ""
+    path = url.split("://", 1)[-1]
+    path = path[path.find("/") :] if "/" in path else "/"
+    return path.split("?", 1)[0]
+
+
+def resolve_ca_file(value: str | None) -> str | None:
+    """A CA bundle path from settings, relative paths taken from the project root."""
+    if not value:
+        return None
+    path = Path(value)
+    return str(path if path.is_absolute() else PROJECT_ROOT / path)
+
+
+def client_from_environment(settings: Settings | None = None) -> hvac.Client:
+    """An hvac client for the caller, configured as the vault CLI would be."""
+    if os.environ.get("VAULT_SKIP_VERIFY", "").lower() in {"1", "true", "yes"}:
+        raise errors.ConfigError(
+            "VAULT_SKIP_VERIFY is set: consentvault never disables TLS verification; "
+            "set VAULT_CACERT to the server's CA bundle instead"
+        )
+    address = os.environ.get("VAULT_ADDR") or (settings.vault.address if settings else None)
+    if not address:
+        raise errors.ConfigError("no Vault address: set VAULT_ADDR")
+    ca_file = os.environ.get("VAULT_CACERT") or resolve_ca_file(
+        settings.vault.ca_file if settings else None
+    )
+    return hvac.Client(
+        url=address,
+        token=_token_from_environment(),
+        namespace=os.environ.get("VAULT_NAMESPACE") or None,
+        verify=ca_file or True,
+    )
+
+
+def _token_from_environment() -> str | None:
+    token = os.environ.get("VAULT_TOKEN")
+    if token:
+        return token.strip()
+    token_file = Path.home() / ".vault-token"
+    with contextlib.suppress(OSError):
+        return token_file.read_text(encoding="utf-8").strip() or None
+    return None
