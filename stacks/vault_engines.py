@@ -1,0 +1,67 @@
+"""The secrets engines: KV v2 for tenant records, transit for their secrets."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_vault.kv_secret_backend_v2 import KvSecretBackendV2
+from cdktf_cdktf_provider_vault.mount import Mount
+from cdktf_cdktf_provider_vault.transit_secret_backend_key import (
+    TransitSecretBackendKey,
+)
+from constructs import Construct
+
+from consentvault.settings import VaultSettings
+
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(duration: str) -> int:
+    """Seconds in a settings duration such as "720h" (a bare number is seconds)."""
+    unit = duration[-1]
+    if unit.isdigit():
+        return int(duration)
+    return int(duration[:-1]) * _SECONDS[unit]
+
+
+class SecretEngines(Construct):
+    def __init__(self, scope: Construct, id_: str, *, vault: VaultSettings) -> None:
+        super().__init__(scope, id_)
+
+        self.kv = Mount(
+            self,
+            "kv",
+            path=vault.kv_mount,
+            type="kv-v2",
+            description="consentvault tenant records, consent state, app credential",
+        )
+        # Every write names the version it replaces: no lost updates.
+        self.kv_config = KvSecretBackendV2(
+            self,
+            "kv_config",
+            mount=self.kv.path,
+            cas_required=True,
+            max_versions=vault.kv_max_versions,
+        )
+
+        self.transit = Mount(
+            self,
+            "transit",
+            path=vault.transit_mount,
+            type="transit",
+            description="consentvault encryption of tenant secrets and consent state",
+        )
+        # Derived keys: the context (tenant id, state path) picks a per-record
+        # key, so one record's ciphertext does not decrypt as another's.
+        self.keys = [
+            TransitSecretBackendKey(
+                self,
+                f"key_{name.replace('-', '_')}",
+                backend=self.transit.path,
+                name=name,
+                derived=True,
+                exportable=False,
+                allow_plaintext_backup=False,
+                deletion_allowed=False,
+                auto_rotate_period=duration_seconds(vault.transit_rotation_period),
+            )
+            for name in (vault.transit_key, vault.transit_state_key)
+        ]
