@@ -19,7 +19,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from consentvault.errors import ConfigError
 
@@ -117,6 +124,14 @@ class AzureSecretsSettings(_Section):
     role: str = "graph-reader"
     ttl: Duration = "15m"
     explicit_max_ttl: Duration = "1h"
+    # The engine's config requires a subscription, even for app-only roles.
+    subscription_id: str | None = None
+
+    @model_validator(mode="after")
+    def _subscription_when_enabled(self) -> AzureSecretsSettings:
+        if self.enabled and not self.subscription_id:
+            raise ValueError("subscription_id is required when enabled = true")
+        return self
 
 
 class VaultSettings(_Section):
