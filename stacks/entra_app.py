@@ -12,9 +12,8 @@ from cdktf_cdktf_provider_azuread.data_azuread_service_principal import (
     DataAzureadServicePrincipal,
 )
 from cdktf_cdktf_provider_azuread.service_principal import ServicePrincipal
-from constructs import Construct
-
 from consentvault.settings import EntraSettings
+from constructs import Construct
 
 # Microsoft Graph's application id is the same in every tenant; the ids of its
 # roles and scopes are looked up by name from its service principal.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from cdktf import Fn
 from cdktf_cdktf_provider_vault.kv_secret_v2 import KvSecretV2
-from constructs import Construct
-
 from consentvault.settings import VaultSettings
+from constructs import Construct
 
 
 class AppCredential(Construct):

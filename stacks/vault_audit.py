@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_vault.audit import Audit
-from constructs import Construct
-
 from consentvault.settings import AuditDeviceSettings
+from constructs import Construct
 
 
 class AuditDevices(Construct):

@@ -6,9 +6,9 @@ from cdktf_cdktf_provider_vault.azure_secret_backend import AzureSecretBackend
 from cdktf_cdktf_provider_vault.azure_secret_backend_role import (
     AzureSecretBackendRole,
 )
+from consentvault.settings import AzureSecretsSettings
 from constructs import Construct
 
-from consentvault.settings import AzureSecretsSettings
 from stacks.vault_engines import duration_seconds
 
 
@@ -32,6 +32,7 @@ class AzureSecrets(Construct):
             self,
             "backend",
             path=azure.path,
+            subscription_id=str(azure.subscription_id),
             tenant_id=tenant_id,
             client_id=client_id,
             client_secret=client_secret,

@@ -7,9 +7,8 @@ from cdktf_cdktf_provider_vault.mount import Mount
 from cdktf_cdktf_provider_vault.transit_secret_backend_key import (
     TransitSecretBackendKey,
 )
-from constructs import Construct
-
 from consentvault.settings import VaultSettings
+from constructs import Construct
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
