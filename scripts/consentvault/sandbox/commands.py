@@ -1,0 +1,145 @@
+"""`consentvault sandbox up | down | status | env | reset`."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+
+import click
+
+from consentvault.errors import UsageError
+from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE
+from consentvault.sandbox.runtime import DEPLOY_NOTE, Sandbox
+from consentvault.settings import load_settings
+
+
+def _sandbox() -> Sandbox:
+    return Sandbox(load_settings())
+
+
+@click.group()
+def sandbox() -> None:
+    """Run OpenBao and the Entra stand-in on this machine, provisioned offline.
+
+    The sandbox lives in .sandbox/ (or $CONSENTVAULT_SANDBOX_DIR) and is set up
+    from the synthesized stacks in cdktf.out/ (`make synth`).
+    """
+
+
+@sandbox.command()
+def up() -> None:
+    """Start the sandbox and apply the synthesized stacks to it.
+
+    \b
+    Example:
+        make synth && consentvault sandbox up
+    """
+    box = _sandbox()
+    box.stacks()  # refuse a missing or stale synth before starting anything
+    started = box.start()
+    if started:
+        click.echo(f"started: {', '.join(started)}")
+    report = box.apply(echo=click.echo)
+    if not started and not report.changes:
+        click.echo("already running, 0 changes")
+    else:
+        click.echo(f"{len(report.changes)} change(s) applied")
+    click.echo(DEPLOY_NOTE)
+    _echo_processes(box)
+    click.echo('Use it from a shell: eval "$(consentvault sandbox env)"')
+
+
+@sandbox.command()
+def down() -> None:
+    """Stop OpenBao and the stand-in; their data stays for the next `up`."""
+    stopped = _sandbox().stop()
+    click.echo(f"stopped: {', '.join(stopped)}" if stopped else "not running")
+
+
+@sandbox.command()
+def status() -> None:
+    """Show each process, whether OpenBao is unsealed, tenants and drift."""
+    box = _sandbox()
+    _echo_processes(box)
+    health = box.openbao.health() if box.openbao.pid() else None
+    if health is not None:
+        click.echo(f"openbao sealed: {'yes' if health.sealed else 'no'}")
+        if not health.sealed:
+            click.echo(f"tenants: {_count_tenants(box)}")
+    applied, synth = box.applied_digest(), box.synth_digest()
+    if applied is None:
+        click.echo("stacks: never applied")
+    elif synth is None:
+        click.echo("stacks: applied; no synth to compare with (run `make synth`)")
+    else:
+        verdict = (
+            "match the current synth"
+            if applied == synth
+            else "differ from the current synth; run `consentvault sandbox up`"
+        )
+        click.echo(f"stacks: applied {applied[:12]}, {verdict}")
+
+
+@sandbox.command()
+def env() -> None:
+    """Print shell lines that point Vault tools and the commands at the sandbox.
+
+    This prints the sandbox's root token (VAULT_TOKEN): only ask for it where
+    that is fine.
+
+    \b
+    Example:
+        eval "$(consentvault sandbox env)"
+    """
+    box = _sandbox()
+    lines = {
+        "VAULT_ADDR": box.openbao.address,
+        "VAULT_TOKEN": box.openbao.root_token(),
+        SANDBOX_DIR_VARIABLE: str(box.paths.root),
+        "CONSENTVAULT_ENTRA_AUTHORITY": box.standin.authority,
+        "CONSENTVAULT_ENTRA_CA_FILE": str(box.paths.ca_file),
+    }
+    if box.openbao.ca_file:
+        lines["VAULT_CACERT"] = str(box.openbao.ca_file)
+    if box.settings.source:
+        lines["CONSENTVAULT_ENV_FILE"] = str(box.settings.source)
+    for name, value in lines.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(yes: bool) -> None:
+    """Stop the sandbox and delete its folder: data, keys, tokens, state."""
+    box = _sandbox()
+    root = box.paths.root
+    if not root.exists():
+        click.echo(f"nothing to remove: {root} does not exist")
+        return
+    click.echo(
+        f"This removes {root}: OpenBao's data, seal key and root token, the "
+        "stand-in's tenants and apps, the local CA and the apply state."
+    )
+    if not yes and not click.confirm("Remove it?", default=False):
+        raise UsageError("reset cancelled; nothing was removed")
+    box.stop()
+    shutil.rmtree(root)
+    click.echo(f"removed {root}")
+
+
+def _echo_processes(box: Sandbox) -> None:
+    for process in box.processes():
+        state = f"running, pid {process.pid}" if process.pid else "stopped"
+        click.echo(f"{process.name}: {process.address} ({state})")
+
+
+def _count_tenants(box: Sandbox) -> int:
+    vault = box.settings.vault
+    reply = box.vault_client().adapter.get(
+        f"/v1/{vault.kv_mount}/metadata/{vault.tenants_prefix}",
+        params={"list": "true"},
+        raise_exception=False,
+    )
+    if reply.status_code != 200:
+        return 0
+    return len(reply.json()["data"]["keys"])

@@ -1,0 +1,156 @@
+"""One sandbox: its OpenBao, its Entra stand-in and the offline apply.
+
+The commands and the test fixtures both drive the sandbox through `Sandbox`,
+so `consentvault sandbox up` and a test session behave the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import hvac
+
+from consentvault.errors import ConfigError
+from consentvault.sandbox.apply.engine import ApplyReport, apply_stacks
+from consentvault.sandbox.apply.graph_client import GraphAdmin
+from consentvault.sandbox.apply.stacks import Stack, read_stacks, stacks_digest
+from consentvault.sandbox.apply.state import ApplyState
+from consentvault.sandbox.openbao import OpenBaoServer
+from consentvault.sandbox.paths import SandboxPaths
+from consentvault.sandbox.standin import StandinProcess
+from consentvault.settings import PROJECT_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+# Where `python main.py` (cdktf) writes; cdktf itself honours the variable.
+OUTDIR_VARIABLE = "CDKTF_OUTDIR"
+# What a synth is made from: newer than the synthesized JSON means stale.
+SYNTH_SOURCES = ("main.py", "stacks", "policies")
+
+DEPLOY_NOTE = (
+    "Applied offline to the sandbox. Real environments are deployed with "
+    "`cdktf deploy`, never with this command."
+)
+
+
+def default_outdir() -> Path:
+    return Path(os.environ.get(OUTDIR_VARIABLE) or PROJECT_ROOT / "cdktf.out")
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    name: str
+    address: str
+    pid: int | None
+
+
+class Sandbox:
+    def __init__(self, settings: Settings, paths: SandboxPaths | None = None) -> None:
+        self.settings = settings
+        self.paths = paths or SandboxPaths.from_environment()
+        self.openbao = OpenBaoServer(settings, self.paths)
+        self.standin = StandinProcess(settings, self.paths)
+
+    # Processes
+
+    def start(self) -> list[str]:
+        """Start whatever is not running; the names of what was started."""
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        started = []
+        if self.standin.start():
+            started.append("entra stand-in")
+        if self.openbao.start():
+            started.append("openbao")
+        return started
+
+    def stop(self) -> list[str]:
+        stopped = []
+        if self.openbao.stop():
+            stopped.append("openbao")
+        if self.standin.stop():
+            stopped.append("entra stand-in")
+        return stopped
+
+    def processes(self) -> list[ProcessStatus]:
+        return [
+            ProcessStatus("openbao", self.openbao.address, self.openbao.pid()),
+            ProcessStatus("entra stand-in", self.standin.authority, self.standin.pid()),
+        ]
+
+    # Clients
+
+    def vault_client(self) -> hvac.Client:
+        verify = str(self.openbao.ca_file) if self.openbao.ca_file else True
+        return hvac.Client(
+            url=self.openbao.address, token=self.openbao.root_token(), verify=verify
+        )
+
+    def graph_admin(self) -> GraphAdmin:
+        return GraphAdmin(
+            authority_host=self.settings.entra.authority_host,
+            graph_url=self.settings.entra.graph_url,
+            credential_file=self.standin.provisioner_file,
+            ca_file=self.paths.ca_file,
+        )
+
+    # The offline apply
+
+    def stacks(self, outdir: Path | None = None) -> list[Stack]:
+        outdir = outdir or default_outdir()
+        stacks = read_stacks(outdir, self.settings.name)
+        _refuse_stale(stacks, self.settings)
+        return stacks
+
+    def apply(
+        self, outdir: Path | None = None, *, echo: Callable[[str], None] = print
+    ) -> ApplyReport:
+        stacks = self.stacks(outdir)
+        admin: list[GraphAdmin] = []
+
+        def entra() -> GraphAdmin:
+            if not admin:
+                admin.append(self.graph_admin())
+            return admin[0]
+
+        return apply_stacks(
+            stacks, self.paths.state_file, self.vault_client(), entra, echo=echo
+        )
+
+    def applied_digest(self) -> str | None:
+        state = ApplyState.load(self.paths.state_file)
+        return state.stacks.get("_applied", {}).get("digest")
+
+    def synth_digest(self, outdir: Path | None = None) -> str | None:
+        try:
+            stacks = read_stacks(outdir or default_outdir(), self.settings.name)
+        except ConfigError:
+            return None
+        return stacks_digest(stacks)
+
+
+def _refuse_stale(stacks: list[Stack], settings: Settings) -> None:
+    synthesized = min(stack.file.stat().st_mtime for stack in stacks)
+    sources = [PROJECT_ROOT / name for name in SYNTH_SOURCES]
+    if settings.source is not None:
+        sources.append(Path(settings.source))
+    newest = max((_newest_mtime(path) for path in sources), default=0.0)
+    if newest > synthesized:
+        raise ConfigError(
+            f"the synthesized stacks in {stacks[0].file.parents[2]} are older than "
+            "the stacks, policies or environment file; run `make synth`"
+        )
+
+
+def _newest_mtime(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_mtime
+    if path.is_dir():
+        files = [
+            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        ]
+        return max((p.stat().st_mtime for p in files), default=0.0)
+    return 0.0
