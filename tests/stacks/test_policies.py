@@ -1,0 +1,133 @@
+"""Every rendered policy parses as HCL and grants exactly what the table says.
+
+The table below is the contract of docs/internals.md, path by path, for the
+local environment's names; a grant the table lacks fails the test, so a
+policy can only widen through a reviewed change here.
+"""
+
+from __future__ import annotations
+
+import hcl2
+import jinja2
+import pytest
+from consentvault.settings import load_settings
+
+from stacks.vault_policies import IDENTITIES, render_policy
+
+ACCESSOR = "auth_token_0123abcd"
+OWN_TENANT = f"{{{{identity.entity.aliases.{ACCESSOR}.name}}}}"
+CAN_CHECK_ITSELF = {"sys/capabilities-self": {"update"}}
+
+EXPECTED = {
+    "consent_broker": {
+        "consentvault/data/tenants/*": {"create", "read", "update"},
+        "consentvault/data/consent-state/*": {"create", "read", "update", "delete"},
+        "consentvault/metadata/consent-state/*": {"delete"},
+        "consentvault/data/app/entra": {"read"},
+        "consentvault-transit/encrypt/tenant-secrets": {"update"},
+        "consentvault-transit/encrypt/consent-state": {"update"},
+        "consentvault-transit/decrypt/consent-state": {"update"},
+        **CAN_CHECK_ITSELF,
+    },
+    "ci_minter": {
+        "auth/token/create/tenant-reader": {"update"},
+        "auth/token/revoke-accessor": {"update"},
+        "auth/token/lookup-accessor": {"update"},
+        "consentvault/data/tenants/*": {"read"},
+        "consentvault/data/app/entra": {"read"},
+        "consentvault/data/locks/*": {"create", "read", "update", "delete"},
+        "identity/lookup/entity": {"update"},
+        **CAN_CHECK_ITSELF,
+    },
+    "tenant_reader": {
+        f"consentvault/data/tenants/{OWN_TENANT}": {"read", "update"},
+        "consentvault-transit/decrypt/tenant-secrets": {"update"},
+        "consentvault-transit/encrypt/tenant-secrets": {"update"},
+        **CAN_CHECK_ITSELF,
+    },
+    "operator": {
+        "consentvault/data/*": {"create", "read", "update", "delete"},
+        "consentvault/metadata/*": {"read", "list", "delete"},
+        "consentvault/delete/*": {"update"},
+        "consentvault/destroy/*": {"update"},
+        "consentvault-transit/keys/tenant-secrets/rotate": {"update"},
+        "consentvault-transit/keys/consent-state/rotate": {"update"},
+        "identity/lookup/entity": {"update"},
+        "identity/entity/id/*": {"read", "update"},
+        "auth/token/accessors/": {"list", "sudo"},
+        "auth/token/lookup-accessor": {"update"},
+        "auth/token/revoke-accessor": {"update"},
+        "sys/audit": {"read"},
+        "sys/audit-hash/*": {"update"},
+        **CAN_CHECK_ITSELF,
+    },
+}
+ALLOWED_SYS_PATHS = {"sys/audit", "sys/audit-hash/*", "sys/capabilities-self"}
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings("local")
+
+
+def grants(identity: str, settings) -> dict[str, set[str]]:
+    text = render_policy(
+        identity,
+        vault=settings.vault,
+        policy_names=settings.policy_names(),
+        token_accessor=ACCESSOR,
+    )
+    parsed = hcl2.loads(text)
+    assert set(parsed) <= {"path", "__comments__"}, "only path blocks allowed"
+    result: dict[str, set[str]] = {}
+    for block in parsed["path"]:
+        ((quoted, body),) = block.items()
+        assert set(body) <= {"capabilities", "__is_block__"}, quoted
+        path = quoted.strip('"')
+        assert path not in result, f"{path} granted twice"
+        result[path] = {capability.strip('"') for capability in body["capabilities"]}
+    return result
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_policy_grants_exactly_the_table(identity, settings):
+    assert grants(identity, settings) == EXPECTED[identity]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_no_wildcard_capability_and_no_sudo_on_sys(identity, settings):
+    for path, capabilities in grants(identity, settings).items():
+        assert "*" not in capabilities
+        assert "deny" not in capabilities
+        if path.startswith("sys/"):
+            assert path in ALLOWED_SYS_PATHS
+            assert "sudo" not in capabilities
+
+
+def test_a_missing_template_variable_fails(settings, tmp_path, monkeypatch):
+    broken = tmp_path / "tenant-reader.hcl.j2"
+    broken.write_text('path "{{ vault.no_such_setting }}/*" {}\n')
+    monkeypatch.setattr("stacks.vault_policies.POLICY_DIR", tmp_path)
+    with pytest.raises(jinja2.UndefinedError):
+        render_policy(
+            "tenant_reader",
+            vault=settings.vault,
+            policy_names=settings.policy_names(),
+            token_accessor=ACCESSOR,
+        )
+
+
+def test_synthesized_policy_is_the_rendered_template(local_synthesized):
+    settings = local_synthesized.settings
+    accessor = "${data.vault_auth_backend.token_auth.accessor}"
+    policies = {
+        policy["name"]: policy["policy"]
+        for policy in local_synthesized.resources("vault", "vault_policy")
+    }
+    for identity, name in settings.policy_names().items():
+        assert policies[name] == render_policy(
+            identity,
+            vault=settings.vault,
+            policy_names=settings.policy_names(),
+            token_accessor=accessor,
+        )

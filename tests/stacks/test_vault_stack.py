@@ -1,0 +1,205 @@
+"""The Vault stack: engines, audit, token role, CI auth, Azure, app credential."""
+
+from __future__ import annotations
+
+import json
+
+import cdktf
+
+from stacks.vault_engines import duration_seconds
+
+
+def has_resource(synthesized, resource_type: str, properties: dict) -> bool:
+    return cdktf.Testing.to_have_resource_with_properties(
+        synthesized.vault, resource_type, properties
+    )
+
+
+def test_kv_v2_mount_requires_check_and_set(synthesized):
+    vault = synthesized.settings.vault
+    assert has_resource(
+        synthesized, "vault_mount", {"path": vault.kv_mount, "type": "kv-v2"}
+    )
+    assert has_resource(
+        synthesized,
+        "vault_kv_secret_backend_v2",
+        {"cas_required": True, "max_versions": vault.kv_max_versions},
+    )
+
+
+def test_transit_keys_are_derived_and_kept(synthesized):
+    vault = synthesized.settings.vault
+    assert has_resource(
+        synthesized, "vault_mount", {"path": vault.transit_mount, "type": "transit"}
+    )
+    for name in (vault.transit_key, vault.transit_state_key):
+        assert has_resource(
+            synthesized,
+            "vault_transit_secret_backend_key",
+            {
+                "name": name,
+                "derived": True,
+                "exportable": False,
+                "deletion_allowed": False,
+                "allow_plaintext_backup": False,
+                "auto_rotate_period": duration_seconds(vault.transit_rotation_period),
+            },
+        )
+    assert len(synthesized.resources("vault", "vault_transit_secret_backend_key")) == 2
+
+
+def test_audit_devices_from_settings(synthesized):
+    devices = synthesized.settings.vault.audit
+    for device in devices:
+        assert has_resource(
+            synthesized,
+            "vault_audit",
+            {"type": device.type, "path": device.path, "options": device.options},
+        )
+    assert len(synthesized.resources("vault", "vault_audit")) == len(devices)
+
+
+def test_one_policy_per_identity(synthesized):
+    names = synthesized.settings.policy_names()
+    for name in names.values():
+        assert has_resource(synthesized, "vault_policy", {"name": name})
+    assert len(synthesized.resources("vault", "vault_policy")) == len(names)
+
+
+def test_reader_policy_is_keyed_on_the_token_mount_alias(synthesized):
+    assert cdktf.Testing.to_have_data_source_with_properties(
+        synthesized.vault, "vault_auth_backend", {"path": "token"}
+    )
+    reader = synthesized.settings.policy_names()["tenant_reader"]
+    (policy,) = [
+        p for p in synthesized.resources("vault", "vault_policy") if p["name"] == reader
+    ]
+    assert (
+        "{{identity.entity.aliases.${data.vault_auth_backend.token_auth.accessor}"
+        ".name}}" in policy["policy"]
+    )
+
+
+def test_token_role_mints_short_orphan_tenant_tokens(synthesized):
+    vault = synthesized.settings.vault
+    assert has_resource(
+        synthesized,
+        "vault_token_auth_backend_role",
+        {
+            "role_name": vault.token_role,
+            "orphan": True,
+            "renewable": False,
+            "token_type": "service",
+            "token_explicit_max_ttl": duration_seconds(vault.minted_max_ttl),
+            "allowed_entity_aliases": ["*"],
+            "allowed_policies": [
+                "${vault_policy.policies_tenant_reader_4B1FB514.name}"
+            ],
+        },
+    )
+
+
+def test_jwt_ci_login(synthesized):
+    jwt = synthesized.settings.vault.jwt
+    assert jwt is not None
+    assert has_resource(
+        synthesized,
+        "vault_jwt_auth_backend",
+        {
+            "path": jwt.path,
+            "type": "jwt",
+            "oidc_discovery_url": jwt.oidc_discovery_url,
+            "bound_issuer": jwt.bound_issuer,
+        },
+    )
+    assert has_resource(
+        synthesized,
+        "vault_jwt_auth_backend_role",
+        {
+            "role_name": jwt.role,
+            "role_type": "jwt",
+            "bound_audiences": jwt.bound_audiences,
+            "bound_claims": jwt.bound_claims,
+            "user_claim": jwt.user_claim,
+            "token_policies": ["${vault_policy.policies_ci_minter_2C45D98A.name}"],
+        },
+    )
+    (backend,) = synthesized.resources("vault", "vault_jwt_auth_backend")
+    if jwt.oidc_discovery_ca_file:
+        # Read when Terraform applies, relative to the stack's folder.
+        assert backend["oidc_discovery_ca_pem"] == (
+            f'${{file("../../../{jwt.oidc_discovery_ca_file}")}}'
+        )
+    else:
+        assert "oidc_discovery_ca_pem" not in backend
+
+
+def test_approle_ci_login(synthesized):
+    approle = synthesized.settings.vault.approle
+    assert has_resource(
+        synthesized, "vault_auth_backend", {"type": "approle", "path": approle.path}
+    )
+    expected = {
+        "role_name": approle.role,
+        "secret_id_ttl": duration_seconds(approle.secret_id_ttl),
+        "secret_id_num_uses": approle.secret_id_num_uses,
+        "token_ttl": duration_seconds(approle.token_ttl),
+        "token_max_ttl": duration_seconds(approle.token_max_ttl),
+        "token_policies": ["${vault_policy.policies_ci_minter_2C45D98A.name}"],
+    }
+    if approle.token_bound_cidrs:
+        expected["token_bound_cidrs"] = approle.token_bound_cidrs
+    assert has_resource(synthesized, "vault_approle_auth_backend_role", expected)
+
+
+def test_azure_secrets_only_when_enabled(synthesized):
+    azure = synthesized.settings.vault.azure
+    backends = synthesized.resources("vault", "vault_azure_secret_backend")
+    roles = synthesized.resources("vault", "vault_azure_secret_backend_role")
+    if not azure.enabled:
+        assert backends == [] and roles == []
+        return
+    assert has_resource(
+        synthesized,
+        "vault_azure_secret_backend",
+        {"path": azure.path, "subscription_id": azure.subscription_id},
+    )
+    assert has_resource(
+        synthesized,
+        "vault_azure_secret_backend_role",
+        {
+            "role": azure.role,
+            "ttl": str(duration_seconds(azure.ttl)),
+            "explicit_max_ttl": str(duration_seconds(azure.explicit_max_ttl)),
+        },
+    )
+    (role,) = roles
+    assert "object_id" in role["application_object_id"]
+
+
+def test_app_credential_comes_from_the_entra_stack(synthesized):
+    vault = synthesized.settings.vault
+    assert has_resource(
+        synthesized,
+        "vault_kv_secret_v2",
+        {"name": vault.app_credential_path, "cas": 0},
+    )
+    (secret,) = synthesized.resources("vault", "vault_kv_secret_v2")
+    for key in ("client_id", "client_secret", "tenant_id"):
+        assert f'"{key}" = data.terraform_remote_state.' in secret["data_json"]
+    remote = json.loads(synthesized.vault)["data"]["terraform_remote_state"]
+    assert list(remote) == [
+        f"cross-stack-reference-input-{synthesized.settings.name}-entra"
+    ]
+
+
+def test_backend_keeps_each_stack_apart(synthesized):
+    backend = json.loads(synthesized.vault)["terraform"]["backend"]
+    stack = f"{synthesized.settings.name}-vault"
+    if synthesized.settings.backend.type == "local":
+        assert backend == {
+            "local": {"path": f"../../../.terraform-state/{stack}.tfstate"}
+        }
+    else:
+        (config,) = backend.values()
+        assert config["key"] == f"{stack}.tfstate"
