@@ -1,0 +1,231 @@
+"""The `consent` commands: a consent URL, the callback server, redemption."""
+
+from __future__ import annotations
+
+import json
+import sys
+from urllib.parse import urlsplit
+
+import click
+
+from consentvault import errors
+from consentvault.records import TenantRecord
+from consentvault.settings import load_settings
+from consentvault.vaultclient import client_from_environment
+
+FORMATS = click.Choice(["text", "json"])
+
+
+@click.group()
+def consent() -> None:
+    """Send a customer's admin to consent, and store what the consent yields.
+
+    The app's client id and secret are read from Vault (the stacks put them
+    there); the caller's Vault token (VAULT_TOKEN) needs the consent-broker
+    policy.
+    """
+
+
+@consent.command()
+@click.option(
+    "--mode",
+    type=click.Choice(["admin", "delegated"]),
+    default="admin",
+    show_default=True,
+    help="admin: application permissions; delegated: auth-code flow with PKCE.",
+)
+@click.option("--tenant", help="Send the admin to this tenant (a GUID).")
+@click.option("--redirect-uri", help="One of the app's redirect URIs (default: first).")
+@click.option("--format", "output_format", type=FORMATS, default="text")
+def url(
+    mode: str, tenant: str | None, redirect_uri: str | None, output_format: str
+) -> None:
+    """Print the URL to send a customer's administrator to.
+
+    The flow's state is stored in Vault, single use, and expires after
+    vault.consent_state_ttl_seconds, so any process may take the callback.
+
+    \b
+    Example:
+      consentvault consent url --mode delegated
+    """
+    from consentvault.consent.urls import start_consent
+
+    settings = load_settings()
+    link = start_consent(
+        client_from_environment(settings),
+        settings,
+        mode=mode,  # type: ignore[arg-type]
+        tenant=tenant,
+        redirect_uri=redirect_uri,
+    )
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {"url": link.url, "mode": link.mode, "expires_at": link.expires_at}
+            )
+        )
+    else:
+        click.echo(link.url)
+
+
+@consent.command()
+@click.option(
+    "--callback-url",
+    envvar="CONSENTVAULT_CALLBACK_URL",
+    help="The whole redirect URL the browser reached ('-': read it from stdin).",
+)
+@click.option(
+    "--state", envvar="CONSENTVAULT_CONSENT_STATE", help="The callback's state."
+)
+@click.option(
+    "--code",
+    envvar="CONSENTVAULT_CONSENT_CODE",
+    help="The authorization code ('-': read it from stdin; better than argv).",
+)
+@click.option("--admin-consent", help="The admin-consent callback's admin_consent.")
+@click.option("--tenant", help="The admin-consent callback's tenant.")
+@click.option("--error", "error_code", help="The callback's error, if it carried one.")
+@click.option("--error-description", help="The callback's error_description.")
+@click.option("--format", "output_format", type=FORMATS, default="text")
+def redeem(
+    callback_url: str | None,
+    state: str | None,
+    code: str | None,
+    admin_consent: str | None,
+    tenant: str | None,
+    error_code: str | None,
+    error_description: str | None,
+    output_format: str,
+) -> None:
+    """Redeem one consent callback and store the tenant's record.
+
+    Give the whole callback URL, or its parameters one by one. Secrets are
+    better passed on stdin ('-') or in CONSENTVAULT_CALLBACK_URL /
+    CONSENTVAULT_CONSENT_CODE than on the command line.
+
+    \b
+    Example:
+      consentvault consent redeem --callback-url - < callback.txt
+      consentvault consent redeem --state S --admin-consent True --tenant T
+    """
+    from consentvault.consent import callback
+    from consentvault.consent.redemption import Redemption
+
+    if callback_url and any((state, code, admin_consent, tenant, error_code)):
+        raise errors.UsageError(
+            "give either --callback-url or the parameters, not both"
+        )
+    if callback_url:
+        parsed = callback.from_url(_stdin_if_dash(callback_url, "--callback-url"))
+    else:
+        params = {
+            "state": state,
+            "code": _stdin_if_dash(code, "--code") if code else None,
+            "admin_consent": admin_consent,
+            "tenant": tenant,
+            "error": error_code,
+            "error_description": error_description,
+        }
+        parsed = callback.from_params(
+            {k: v for k, v in params.items() if v is not None}
+        )
+
+    settings = load_settings()
+    record = Redemption(client_from_environment(settings), settings).redeem(parsed)
+    _echo_record(record, output_format)
+
+
+@consent.command()
+@click.option(
+    "--cert",
+    "cert_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="TLS certificate (default: the sandbox's server certificate).",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="TLS private key (default: the sandbox's server key).",
+)
+@click.option(
+    "--once", is_flag=True, help="Stop after one callback; exit with its code."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="With --once: give up after this many seconds (0: wait).",
+)
+def serve(
+    cert_file: str | None, key_file: str | None, once: bool, timeout: float
+) -> None:
+    """Take consent callbacks on the configured redirect URI.
+
+    Each callback is redeemed and stored; the browser gets a short page saying
+    what happened. With --once, the exit code is that callback's.
+
+    \b
+    Example:
+      consentvault consent serve --once --timeout 600
+    """
+    from consentvault.consent.redemption import Redemption
+    from consentvault.consent.server import (
+        CallbackApp,
+        make_callback_server,
+        serve_callbacks,
+    )
+    from consentvault.consent.urls import redirect_uri_for
+
+    settings = load_settings()
+    redirect_uri = redirect_uri_for(settings)
+    if urlsplit(redirect_uri).scheme == "https" and not (cert_file and key_file):
+        cert_file, key_file = _sandbox_certificate(cert_file, key_file)
+    redemption = Redemption(client_from_environment(settings), settings)
+    app = CallbackApp(redemption.redeem, urlsplit(redirect_uri).path)
+    server = make_callback_server(
+        app, redirect_uri, cert_file=cert_file, key_file=key_file
+    )
+    click.echo(f"Waiting for consent callbacks on {redirect_uri}", err=True)
+    outcome = serve_callbacks(server, app, once=once, timeout=timeout)
+    if once and outcome is None:
+        raise errors.ConsentError(f"no callback arrived within {timeout:g} s")
+    if outcome is not None:
+        if outcome.error is not None:
+            raise outcome.error
+        click.echo(outcome.describe())
+
+
+def _sandbox_certificate(
+    cert_file: str | None, key_file: str | None
+) -> tuple[str, str]:
+    from consentvault.sandbox.paths import SandboxPaths
+
+    pki = SandboxPaths.from_environment().pki
+    cert, key = pki / "server.pem", pki / "server-key.pem"
+    if not (cert.is_file() and key.is_file()):
+        raise errors.ConfigError(
+            "no TLS certificate: pass --cert and --key, or start the sandbox"
+        )
+    return cert_file or str(cert), key_file or str(key)
+
+
+def _stdin_if_dash(value: str, option: str) -> str:
+    if value != "-":
+        return value
+    text = sys.stdin.read(64 * 1024).strip()
+    if not text:
+        raise errors.UsageError(f"{option} -: nothing on stdin")
+    return text
+
+
+def _echo_record(record: TenantRecord, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(record.metadata(), sort_keys=True))
+        return
+    granted = ", ".join(record.granted) or "-"
+    click.echo(
+        f"tenant {record.tenant_id}: {record.mode} consent stored "
+        f"(status {record.status}, version {record.version}, granted: {granted})"
+    )

@@ -1,0 +1,92 @@
+"""The `tenant` commands: what Vault holds about each customer tenant.
+
+Only metadata is ever shown (mode, status, grants, who and when); the secret
+material stays transit ciphertext and is not even read back for display.
+Commands that change or remove records (offboarding) belong to this group
+too and share `_open_records`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from consentvault.records import TenantRecord, TenantRecords
+from consentvault.settings import load_settings
+from consentvault.vaultclient import client_from_environment
+
+FORMATS = click.Choice(["text", "json"])
+_COLUMNS = ("tenant_id", "mode", "status", "granted", "consented_at", "version")
+
+
+@click.group()
+def tenant() -> None:
+    """List and inspect the consented tenants' records (never their secrets)."""
+
+
+def _open_records() -> TenantRecords:
+    settings = load_settings()
+    return TenantRecords(client_from_environment(settings), settings)
+
+
+@tenant.command("list")
+@click.option("--format", "output_format", type=FORMATS, default="text")
+def list_tenants(output_format: str) -> None:
+    """List every tenant with a record.
+
+    \b
+    Example:
+      consentvault tenant list --format json
+    """
+    records = _open_records()
+    rows = [records.read(tenant_id) for tenant_id in records.list_ids()]
+    if output_format == "json":
+        click.echo(json.dumps([row.metadata() for row in rows], sort_keys=True))
+    elif not rows:
+        click.echo("No tenants.", err=True)
+    else:
+        click.echo(_table([_row(record) for record in rows]))
+
+
+@tenant.command("show")
+@click.argument("tenant_id", envvar="CONSENTVAULT_TENANT")
+@click.option("--format", "output_format", type=FORMATS, default="text")
+def show_tenant(tenant_id: str, output_format: str) -> None:
+    """Show one tenant's record metadata.
+
+    \b
+    Example:
+      consentvault tenant show 3f2c6f0e-0000-4000-8000-000000000001
+    """
+    record = _open_records().read(tenant_id)
+    metadata = record.metadata()
+    if output_format == "json":
+        click.echo(json.dumps(metadata, sort_keys=True))
+        return
+    width = max(len(key) for key in metadata)
+    for key, value in metadata.items():
+        click.echo(f"{key.ljust(width)}  {_text(value)}")
+
+
+def _row(record: TenantRecord) -> dict[str, str]:
+    metadata = record.metadata()
+    return {column: _text(metadata[column]) for column in _COLUMNS}
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], dict):
+            return f"{len(value)} earlier grant(s)"
+        return ", ".join(str(item) for item in value) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) if value not in ("", None) else "-"
+
+
+def _table(rows: list[dict[str, str]]) -> str:
+    widths = {c: max(len(c), *(len(row[c]) for row in rows)) for c in _COLUMNS}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in _COLUMNS).rstrip()]
+    for row in rows:
+        lines.append("  ".join(row[c].ljust(widths[c]) for c in _COLUMNS).rstrip())
+    return "\n".join(lines)
