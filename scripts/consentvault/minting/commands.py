@@ -1,0 +1,165 @@
+"""`consentvault mint`, `revoke` and `audit`: the click side of minting.
+
+Each command checks its input, logs in, does its one job through a module of
+this package and writes its result; errors travel up to `cli.main`, which
+prints them and exits with their code. Heavier modules (msal, hvac) are
+imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from consentvault.minting import output
+from consentvault.minting.light_settings import MintSettings, load_mint_settings
+from consentvault.minting.login import METHODS, LoginOptions, login
+from consentvault.minting.tenant_check import check_tenant_id
+from consentvault.minting.vaulthttp import VaultHTTP
+
+log = logging.getLogger(__name__)
+
+
+def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that pick the caller's identity, shared by every command."""
+
+    @click.option(
+        "--auth",
+        "auth_method",
+        type=click.Choice(METHODS),
+        default="token",
+        envvar="CONSENTVAULT_AUTH",
+        show_default=True,
+        help="How to log in to Vault.",
+    )
+    @click.option(
+        "--role-id",
+        envvar="CONSENTVAULT_ROLE_ID",
+        help="AppRole role id (the secret id comes wrapped, in "
+        "$CONSENTVAULT_SECRET_ID_WRAPPED).",
+    )
+    @click.option(
+        "--jwt-env",
+        metavar="NAME",
+        help="Environment variable holding the CI id token (GitLab id_tokens).",
+    )
+    @click.option(
+        "--jwt-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File holding the CI id token.",
+    )
+    @functools.wraps(command)
+    def wrapper(
+        auth_method: str,
+        role_id: str | None,
+        jwt_env: str | None,
+        jwt_file: Path | None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs["login_options"] = LoginOptions(
+            method=auth_method, role_id=role_id, jwt_env=jwt_env, jwt_file=jwt_file
+        )
+        return command(**kwargs)
+
+    return wrapper
+
+
+def _session(options: LoginOptions) -> tuple[MintSettings, VaultHTTP]:
+    settings = load_mint_settings()
+    return settings, login(settings, options)
+
+
+def _tenant(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    return None if value is None else check_tenant_id(value)
+
+
+tenant_option = click.option(
+    "--tenant",
+    "tenant_id",
+    required=True,
+    envvar="CONSENTVAULT_TENANT",
+    callback=_tenant,
+    help="The customer's tenant id (a GUID).",
+)
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(output.FORMATS),
+    default="json",
+    show_default=True,
+    help="How to write the credential.",
+)
+
+
+@click.group()
+def mint() -> None:
+    """Mint a short-lived credential for one tenant."""
+
+
+@mint.command("vault-token")
+@tenant_option
+@click.option("--ttl", help="Lifetime, e.g. 10m (default and maximum: the role's).")
+@click.option("--num-uses", type=int, default=0, help="Uses allowed (0: unlimited).")
+@click.option("--wrap-ttl", help="Response-wrap the token for this long, e.g. 60s.")
+@click.option("--pipeline", help="Token metadata (default: from the CI variables).")
+@click.option("--job", help="Token metadata (default: from the CI variables).")
+@click.option("--requested-by", help="Token metadata (default: CI actor or user).")
+@format_option
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format env: write this file (mode 0600) instead of stdout.",
+)
+@login_options
+def vault_token(
+    tenant_id: str,
+    ttl: str | None,
+    num_uses: int,
+    wrap_ttl: str | None,
+    pipeline: str | None,
+    job: str | None,
+    requested_by: str | None,
+    output_format: str,
+    out_file: Path | None,
+    login_options: LoginOptions,
+) -> None:
+    """Mint a Vault token that reads and decrypts only TENANT's record.
+
+    \b
+    Example:
+      export VAULT_TOKEN=$(consentvault mint vault-token \\
+          --tenant 7f3c...-... --ttl 10m --format plain)
+    """
+    from consentvault.minting.vault_token import ci_metadata, mint_vault_token
+
+    if out_file is not None and output_format != "env":
+        raise click.UsageError("--out is only for --format env")
+    settings, client = _session(login_options)
+    metadata = ci_metadata(
+        {"pipeline": pipeline, "job": job, "requested_by": requested_by}
+    )
+    with client:
+        minted = mint_vault_token(
+            client,
+            settings,
+            tenant_id,
+            ttl=ttl,
+            num_uses=num_uses,
+            wrap_ttl=wrap_ttl,
+            metadata=metadata,
+        )
+    env_name = "VAULT_WRAPPING_TOKEN" if minted.wrapped else "VAULT_TOKEN"
+    key = "wrapping_token" if minted.wrapped else "token"
+    credential = output.Credential(
+        facts=minted.facts(), secrets=(output.Secret(key, env_name, minted.token),)
+    )
+    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)

@@ -1,0 +1,103 @@
+"""Where a minted secret goes: `--format json|env|github|plain`.
+
+The secret is written only where the caller asked (stdout, `--out`, or
+`$GITHUB_OUTPUT`); identifiers (accessor, lease id, expiry, tenant) are safe
+to log and are part of `json` output.
+
+    json    one object: the secret(s) plus every fact about the credential
+    env     NAME=value lines on stdout, or in `--out FILE` (mode 0600)
+    github  `::add-mask::` for each secret on stdout, name=value lines
+            appended to $GITHUB_OUTPUT
+    plain   the main secret alone, for `$(consentvault mint ... )`
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from consentvault import errors
+
+FORMATS = ("json", "env", "github", "plain")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret value: its json/github key and its environment variable name."""
+
+    key: str
+    env_name: str
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Credential:
+    facts: dict[str, Any]
+    # The first one is what `plain` prints.
+    secrets: tuple[Secret, ...]
+
+
+def emit(
+    credential: Credential,
+    output_format: str,
+    *,
+    stdout: TextIO,
+    out_file: Path | None = None,
+) -> None:
+    """Write the credential in `output_format`."""
+    if out_file is not None and output_format != "env":
+        raise errors.UsageError("--out is only for --format env")
+    if output_format == "json":
+        values = {secret.key: secret.value for secret in credential.secrets}
+        stdout.write(json.dumps({**credential.facts, **values}, indent=2) + "\n")
+    elif output_format == "env":
+        lines = "".join(f"{s.env_name}={s.value}\n" for s in credential.secrets)
+        if out_file is None:
+            stdout.write(lines)
+        else:
+            write_private_file(out_file, lines)
+    elif output_format == "github":
+        write_github(credential, stdout)
+    elif output_format == "plain":
+        stdout.write(credential.secrets[0].value + "\n")
+    else:
+        raise errors.UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    stdout.flush()
+
+
+def write_github(credential: Credential, stdout: TextIO) -> None:
+    """Mask each secret in the job log, then hand values to later steps."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        raise errors.UsageError("--format github needs $GITHUB_OUTPUT (a GitHub job)")
+    for secret in credential.secrets:
+        stdout.write(f"::add-mask::{secret.value}\n")
+    stdout.flush()
+    lines = [f"{secret.key}={secret.value}" for secret in credential.secrets]
+    for key in ("tenant_id", "accessor", "expires_at", "lease_id"):
+        if credential.facts.get(key):
+            lines.append(f"{key}={credential.facts[key]}")
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Create or replace `path` with mode 0600, never visible half-written."""
+    import tempfile  # only `--out` needs it; the mint path stays lean
+
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise errors.UsageError(f"--out {path}: cannot write there ({exc.strerror})")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
