@@ -117,7 +117,8 @@ def ci_id_token(options: LoginOptions, audience: str | None) -> str:
         try:
             token = options.jwt_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise errors.UsageError(f"cannot read --jwt-file {options.jwt_file}: {exc}")
+            message = f"cannot read --jwt-file {options.jwt_file}: {exc.strerror}"
+            raise errors.UsageError(message) from None
         return _nonempty(token, str(options.jwt_file))
     if options.jwt_env:
         return _nonempty(os.environ.get(options.jwt_env, "").strip(), options.jwt_env)

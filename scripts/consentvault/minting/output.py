@@ -92,7 +92,8 @@ def write_private_file(path: Path, text: str) -> None:
     try:
         fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
     except OSError as exc:
-        raise errors.UsageError(f"--out {path}: cannot write there ({exc.strerror})")
+        message = f"--out {path}: cannot write there ({exc.strerror})"
+        raise errors.UsageError(message) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
