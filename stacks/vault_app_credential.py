@@ -23,8 +23,8 @@ class AppCredential(Construct):
         super().__init__(scope, id_)
 
         # The mount requires check-and-set; cas 0 means "only if absent", which
-        # is what the first apply does. Later secret rotations are written by
-        # Terraform again, with the version it read back (see docs/deploy.md).
+        # fits the first apply. The version of a later rewrite is not known at
+        # synth time; docs/deploy.md says what to do if Vault refuses one.
         self.secret = KvSecretV2(
             self,
             "secret",

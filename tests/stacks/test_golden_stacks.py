@@ -3,7 +3,7 @@
 A change to a stack shows up here as a diff to review. After an intended
 change, refresh the copies and commit them with the change:
 
-    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/stacks/test_golden.py
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/stacks/test_golden_stacks.py
 """
 
 from __future__ import annotations
