@@ -7,15 +7,23 @@
 Run it as a process with `python -m consentvault.sandbox.entra --dir D ...`.
 """
 
-from consentvault.sandbox.entra.client import ControlClient, StandinError, approve
+from consentvault.sandbox.entra.client import (
+    Callback,
+    ControlClient,
+    StandinError,
+    approve,
+    sign_in,
+)
 from consentvault.sandbox.entra.directory import TenantSpec
 from consentvault.sandbox.entra.server import RunningStandin, running_standin
 
 __all__ = [
+    "Callback",
     "ControlClient",
     "RunningStandin",
     "StandinError",
     "TenantSpec",
     "approve",
     "running_standin",
+    "sign_in",
 ]

@@ -8,9 +8,10 @@ Accept or Cancel, and returns the redirect URL the browser would follow.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 
@@ -113,7 +114,7 @@ class ControlClient:
         application_permissions: list[str] = (),
         delegated_permissions: list[str] = (),
     ) -> dict:
-        """Create an app asking for Graph permissions by name; returns Graph's object."""
+        """Create an app asking for Graph permissions by name; Graph's reply."""
         access = [{"id": APP_ROLES[n], "type": "Role"} for n in application_permissions]
         access += [
             {"id": DELEGATED_SCOPES[n][0], "type": "Scope"}
@@ -135,26 +136,32 @@ class ControlClient:
         return self._call("POST", path, json=body)
 
     def create_service_principal(self, app_id: str) -> dict:
-        return self._call("POST", "/graph/v1.0/servicePrincipals", json={"appId": app_id})
+        return self._call(
+            "POST", "/graph/v1.0/servicePrincipals", json={"appId": app_id}
+        )
 
 
-class _SigninForm(HTMLParser):
-    """Reads the form of a sign-in page: its action, ctx and accounts."""
+class _Form(HTMLParser):
+    """Reads a stand-in page: form action, hidden fields, accounts, error."""
 
     def __init__(self):
         super().__init__()
         self.action: str | None = None
-        self.ctx: str | None = None
+        self.fields: dict[str, str] = {}
         self.accounts: list[dict[str, str]] = []
         self.error: str | None = None
         self._in_error = False
+
+    @property
+    def ctx(self) -> str | None:
+        return self.fields.get("ctx")
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "form":
             self.action = attributes.get("action")
-        elif tag == "input" and attributes.get("name") == "ctx":
-            self.ctx = attributes.get("value")
+        elif tag == "input" and attributes.get("type") == "hidden":
+            self.fields[attributes.get("name", "")] = attributes.get("value", "")
         elif tag == "option":
             self.accounts.append(attributes)
         elif tag == "p" and attributes.get("id") == "error":
@@ -166,25 +173,41 @@ class _SigninForm(HTMLParser):
             self._in_error = False
 
 
-def approve(
+@dataclass(frozen=True)
+class Callback:
+    """Where the browser goes after the decision, and with what.
+
+    `method` is GET for `response_mode=query` (then `url` is the full redirect
+    URL) and POST for `form_post` (then `url` is the redirect URI and the
+    fields are in `params`). `params` holds code and state, or the error.
+    """
+
+    method: str
+    url: str
+    params: dict[str, str] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Callback({self.method} {self.url.split('?')[0]}, params=***)"
+
+
+def sign_in(
     url: str,
     *,
     ca_file: Path | str,
     tenant: str | None = None,
     login: str | None = None,
     decline: bool = False,
-) -> str:
-    """Sign in as `tenant`'s administrator (or `login`) and decide; the redirect URL.
+) -> Callback:
+    """Open a sign-in URL as a browser would, pick an account and decide.
 
-    Raises `StandinError` when the stand-in shows an error page instead of
-    redirecting (unknown client, unregistered redirect URI, non-admin...).
+    The account is `login`, else the administrator of `tenant` (any tenant's
+    administrator shown when `tenant` is None). Raises `StandinError` when the
+    stand-in shows an error page instead of sending the browser back.
     """
     with requests.Session() as browser:
         browser.verify = str(ca_file)
         page = browser.get(url, timeout=TIMEOUT, allow_redirects=False)
-        if page.status_code == 302:
-            return page.headers["Location"]
-        form = _SigninForm()
+        form = _Form()
         form.feed(page.text)
         if page.status_code != 200 or not form.ctx or not form.action:
             raise StandinError(
@@ -202,13 +225,32 @@ def approve(
             timeout=TIMEOUT,
             allow_redirects=False,
         )
-    if decision.status_code != 302:
-        result = _SigninForm()
-        result.feed(decision.text)
-        raise StandinError(
-            f"sign-in refused (HTTP {decision.status_code}): {result.error}"
-        )
-    return decision.headers["Location"]
+    if decision.status_code == 302:
+        location = decision.headers["Location"]
+        params = dict(parse_qsl(urlsplit(location).query))
+        return Callback("GET", location, params)
+    result = _Form()
+    result.feed(decision.text)
+    if decision.status_code == 200 and result.action and result.fields:
+        return Callback("POST", result.action, result.fields)
+    raise StandinError(f"sign-in refused (HTTP {decision.status_code}): {result.error}")
+
+
+def approve(
+    url: str,
+    *,
+    ca_file: Path | str,
+    tenant: str | None = None,
+    login: str | None = None,
+    decline: bool = False,
+) -> str:
+    """`sign_in` for `response_mode=query` and adminconsent: the redirect URL."""
+    callback = sign_in(
+        url, ca_file=ca_file, tenant=tenant, login=login, decline=decline
+    )
+    if callback.method != "GET":
+        raise StandinError("the request used response_mode=form_post; use sign_in()")
+    return callback.url
 
 
 def _pick_admin(accounts: list[dict[str, str]], tenant: str | None) -> str:

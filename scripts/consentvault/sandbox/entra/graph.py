@@ -67,9 +67,11 @@ def validated_claims(standin: Standin, request: Request) -> dict:
             options={"require": ["exp", "iat", "tid", "iss", "aio"]},
         )
     except jwt.ExpiredSignatureError:
-        raise _unauthorized("Lifetime validation failed, the token is expired.")
+        raise _unauthorized(
+            "Lifetime validation failed, the token is expired."
+        ) from None
     except jwt.PyJWTError:
-        raise _unauthorized("IDX14100: JWT is not well formed.")
+        raise _unauthorized("IDX14100: JWT is not well formed.") from None
     tenant_id = claims["tid"]
     expected_issuer = f"{standin.base_url(request)}/{tenant_id}/v2.0"
     if standin.directory.tenant(tenant_id) is None or claims["iss"] != expected_issuer:

@@ -47,9 +47,11 @@ def authorize(standin: Standin, request: Request, tenant: str) -> Response:
                 "state": state,
             },
         )
-    if params.get("response_mode", "query") != "query":
+    response_mode = params.get("response_mode", "query")
+    if response_mode not in ("query", "form_post"):
         return _error_page(
-            "AADSTS900144: the sandbox answers with response_mode=query only."
+            "AADSTS900144: the sandbox answers with response_mode query or "
+            "form_post only."
         )
     challenge_method = params.get("code_challenge_method", "plain")
     if params.get("code_challenge") and challenge_method not in ("S256", "plain"):
@@ -81,6 +83,7 @@ def authorize(standin: Standin, request: Request, tenant: str) -> Response:
         "nonce": params.get("nonce"),
         "code_challenge": params.get("code_challenge"),
         "code_challenge_method": challenge_method,
+        "response_mode": response_mode,
     }
     return _signin_page(standin, request, app, pending, admins_only=False)
 
@@ -213,8 +216,8 @@ def _decide(standin: Standin, request: Request, tenant: str, kind: str) -> Respo
     ):
         return _error_page("AADSTS90014: the sign-in session is unknown or expired.")
     if form.get("decision") != "accept":
-        return redirect_with(
-            pending["redirect_uri"],
+        return _answer(
+            pending,
             {
                 "error": "access_denied",
                 "error_subcode": "cancel",
@@ -309,7 +312,28 @@ def _issue_code(standin: Standin, pending: dict, tenant: dict, user: dict) -> Re
             },
         )
         directory.save()
-    return redirect_with(
-        pending["redirect_uri"],
+    return _answer(
+        pending,
         {"code": code, "state": pending["state"], "session_state": str(uuid.uuid4())},
     )
+
+
+def _answer(pending: dict, params: dict) -> Response:
+    """Send the browser back to the app: a 302, or a self-posting form."""
+    if pending.get("response_mode") != "form_post":
+        return redirect_with(pending["redirect_uri"], params)
+    fields = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in params.items()
+        if v is not None
+    )
+    body = (
+        "<!doctype html><html><head><title>Working...</title></head>"
+        '<body onload="document.forms[0].submit()">'
+        f'<form method="post" action="{html.escape(pending["redirect_uri"])}">'
+        f"{fields}<noscript><button>Continue</button></noscript></form>"
+        "</body></html>"
+    )
+    reply = Response(body, mimetype="text/html")
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
