@@ -69,6 +69,22 @@ def show_tenant(tenant_id: str, output_format: str) -> None:
         click.echo(f"{key.ljust(width)}  {_text(value)}")
 
 
+@tenant.command("remove")
+@click.argument("tenant_id", envvar="CONSENTVAULT_TENANT")
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove_tenant(tenant_id: str, reason: str, yes: bool) -> None:
+    """Offboard a tenant: revoke all its credentials, destroy its record.
+
+    \b
+    Example:
+      consentvault tenant remove 3f2c6f0e-... --reason "contract ended"
+    """
+    from consentvault.minting.commands import remove_tenant_command
+
+    remove_tenant_command(tenant_id, reason=reason, yes=yes)
+
+
 def _row(record: TenantRecord) -> dict[str, str]:
     metadata = record.metadata()
     return {column: _text(metadata[column]) for column in _COLUMNS}

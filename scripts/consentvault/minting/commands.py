@@ -163,3 +163,94 @@ def vault_token(
         facts=minted.facts(), secrets=(output.Secret(key, env_name, minted.token),)
     )
     output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+
+
+@click.command()
+@click.option("--accessor", help="Revoke the token with this accessor.")
+@click.option("--lease", "lease_id", help="Revoke this lease (e.g. an azure-sp).")
+@click.option(
+    "--tenant",
+    "tenant_id",
+    callback=_tenant,
+    help="Revoke every credential of this tenant, at once.",
+)
+@click.option(
+    "--all", "revoke_everything", is_flag=True, help="Revoke every minted token."
+)
+@click.option("--yes", is_flag=True, help="Do not ask before --all.")
+@login_options
+def revoke(
+    accessor: str | None,
+    lease_id: str | None,
+    tenant_id: str | None,
+    revoke_everything: bool,
+    yes: bool,
+    login_options: LoginOptions,
+) -> None:
+    """Revoke one credential, all of a tenant's, or every one (break glass).
+
+    \b
+    Examples:
+      consentvault revoke --accessor 0x7dQ...
+      consentvault revoke --tenant 7f3c...-...
+      consentvault revoke --all --yes
+    """
+    from consentvault.minting import revocation
+
+    chosen = [accessor, lease_id, tenant_id, revoke_everything or None]
+    if sum(value is not None for value in chosen) != 1:
+        raise click.UsageError(
+            "give exactly one of --accessor, --lease, --tenant or --all"
+        )
+    if revoke_everything and not yes:
+        click.confirm(
+            "Revoke EVERY token minted from the token role, for every tenant?",
+            abort=True,
+        )
+    settings, client = _session(login_options)
+    with client:
+        if accessor:
+            revocation.revoke_accessor(client, accessor)
+            click.echo(f"revoked the token with accessor {accessor}")
+        elif lease_id:
+            revocation.revoke_lease(client, lease_id)
+            click.echo(f"revoked lease {lease_id}")
+        elif tenant_id:
+            report = revocation.revoke_tenant(client, settings, tenant_id)
+            click.echo(report.summary())
+        else:
+            revoked = revocation.revoke_all(client, settings)
+            role = settings.token_role
+            click.echo(f"revoked {len(revoked)} token(s) minted from role {role}")
+
+
+def remove_tenant_command(tenant_id: str, *, reason: str, yes: bool) -> None:
+    """The body of `tenant remove` (the command itself lives in tenants.py)."""
+    import getpass
+
+    from consentvault.minting.offboarding import remove_tenant
+    from consentvault.records import TenantRecords, normalize_tenant_id
+    from consentvault.settings import load_settings
+    from consentvault.vaultclient import client_from_environment as hvac_client
+
+    tenant_id = normalize_tenant_id(tenant_id)
+    if not reason.strip():
+        raise click.UsageError("--reason must say why the tenant is removed")
+    if not yes:
+        click.confirm(
+            f"Revoke every credential of tenant {tenant_id} and destroy its record?",
+            abort=True,
+        )
+    full_settings = load_settings()
+    records = TenantRecords(hvac_client(full_settings), full_settings)
+    settings, client = _session(LoginOptions())
+    with client:
+        removal = remove_tenant(
+            client,
+            records,
+            settings,
+            tenant_id,
+            reason=reason.strip(),
+            removed_by=getpass.getuser(),
+        )
+    click.echo(removal.summary())

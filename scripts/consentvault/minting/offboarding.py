@@ -1,0 +1,61 @@
+"""`tenant remove`: revoke everything of a tenant, then destroy its record.
+
+The reason is written into one last version of the record just before the
+record is destroyed. Vault's audit log keeps that request (its values HMAC'd
+with the audit device's key, so `sys/audit-hash` of the reason finds it), which
+makes the reason part of the tamper-evident trail rather than a local note.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from consentvault.minting.light_settings import MintSettings
+from consentvault.minting.revocation import TenantRevocation, revoke_tenant
+from consentvault.minting.vaulthttp import VaultHTTP
+from consentvault.records import TenantRecord, TenantRecords, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Removal:
+    revocation: TenantRevocation
+    final_version: int
+
+    def summary(self) -> str:
+        return (
+            f"tenant {self.revocation.tenant_id} removed: "
+            f"{len(self.revocation.revoked)} token(s) revoked, reason written as "
+            f"version {self.final_version}, record destroyed (all versions)"
+        )
+
+
+def remove_tenant(
+    client: VaultHTTP,
+    records: TenantRecords,
+    settings: MintSettings,
+    tenant_id: str,
+    *,
+    reason: str,
+    removed_by: str,
+) -> Removal:
+    """Offboard one tenant; `NotFound` before anything changes if unknown."""
+    records.read(tenant_id)
+    revocation = revoke_tenant(client, settings, tenant_id)
+
+    def mark_removed(record: TenantRecord) -> TenantRecord:
+        extra = {
+            **record.extra,
+            "removed_reason": reason,
+            "removed_by": removed_by,
+            "removed_at": utc_now(),
+        }
+        return dataclasses.replace(record, status="revoked", secret="", extra=extra)
+
+    final = records.update(tenant_id, mark_removed, idempotent=True)
+    records.destroy(tenant_id)
+    log.info("tenant %s removed (final version %d)", tenant_id, final.version)
+    return Removal(revocation, final.version)
