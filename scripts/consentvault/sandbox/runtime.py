@@ -99,16 +99,22 @@ class Sandbox:
 
     # The offline apply
 
-    def stacks(self, outdir: Path | None = None) -> list[Stack]:
+    def stacks(self, outdir: Path | None = None, *, fresh: bool = True) -> list[Stack]:
+        """The synthesized stacks; with `fresh`, refuse them if sources are newer."""
         outdir = outdir or default_outdir()
         stacks = read_stacks(outdir, self.settings.name)
-        _refuse_stale(stacks, self.settings)
+        if fresh:
+            _refuse_stale(stacks, self.settings)
         return stacks
 
     def apply(
-        self, outdir: Path | None = None, *, echo: Callable[[str], None] = print
+        self,
+        outdir: Path | None = None,
+        *,
+        echo: Callable[[str], None] = print,
+        fresh: bool = True,
     ) -> ApplyReport:
-        stacks = self.stacks(outdir)
+        stacks = self.stacks(outdir, fresh=fresh)
         admin: list[GraphAdmin] = []
 
         def entra() -> GraphAdmin:

@@ -1,8 +1,8 @@
 """The Entra stand-in as a background process of the sandbox.
 
-It runs as `python -m consentvault.sandbox.entra --dir D --port P
---control-token-file F` with the sandbox's server certificate; the control
-token (0600) lets tests steer it and is created here, once.
+It runs as `python -m consentvault.sandbox.entra --dir D --port P ...` with
+the sandbox's CA and server certificate (`--pki-dir`); the control token
+(0600) lets tests steer it and is created here, once.
 """
 
 from __future__ import annotations
@@ -75,6 +75,10 @@ class StandinProcess:
                 str(self.port),
                 "--control-token-file",
                 str(self.paths.entra_control_token_file),
+                "--pki-dir",
+                str(self.paths.pki),
+                "--pid-file",
+                str(self.pid_file),
             ],
             pid_file=self.pid_file,
             log_file=self.log_file,

@@ -127,7 +127,7 @@ def apply_stacks(
     """Apply `stacks` (producers first) and return what changed."""
     check_supported(stacks)
     state = ApplyState.load(state_file)
-    ctx = ApplyContext(vault=vault, entra=entra, now=datetime.now(UTC))
+    ctx = ApplyContext(vault=vault, entra=entra, now=datetime.now(UTC), echo=echo)
     report = ApplyReport(digest=stacks_digest(stacks))
     for stack in stacks:
         _StackRun(stack, state, ctx, report, echo).run()
@@ -184,7 +184,7 @@ class _StackRun:
         raise expressions.ExpressionError(f"{self.stack.name}: unknown name {root!r}")
 
     def _evaluate(self, value: Any) -> Any:
-        token = functions.base_dir.set(self.stack.workdir)
+        token = functions.base_dir.set(str(self.stack.workdir))
         try:
             return expressions.evaluate(value, self._scope)
         finally:
@@ -197,7 +197,8 @@ class _StackRun:
             outputs = self.state.outputs(producer)
             if outputs is None:
                 raise ConfigError(
-                    f"{self.stack.name}: {block.address}: stack {producer} was not applied"
+                    f"{self.stack.name}: {block.address}: "
+                    f"stack {producer} was not applied"
                 )
             return {**config, "outputs": outputs}
         return registry.DATA_SOURCES[block.type](self.ctx, config)

@@ -15,7 +15,7 @@ from typing import Any
 from consentvault.errors import ConfigError
 
 # `file()` paths are relative to the stack's folder, which the apply sets.
-base_dir: ContextVar[Path] = ContextVar("base_dir", default=Path.cwd())
+base_dir: ContextVar[str] = ContextVar("base_dir", default=".")
 _DURATION_PART = re.compile(r"(-?\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
 _UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 

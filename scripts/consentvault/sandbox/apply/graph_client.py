@@ -15,7 +15,7 @@ from pathlib import Path
 import msal
 import requests
 
-from consentvault.errors import ConfigError, IdentityPlatformUnavailable
+from consentvault.errors import ConfigError, IdentityPlatformUnavailable, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +40,17 @@ class GraphAdmin:
         self.tenant_id = credential["tenant_id"]
         self.client_id = credential["client_id"]
         self.graph_url = graph_url.rstrip("/")
+        # REQUESTS_CA_BUNDLE in the caller's shell would replace a session's
+        # CA; the stand-in is trusted through the sandbox CA alone.
         self.session = requests.Session()
+        self.session.trust_env = False
         self.session.verify = str(ca_file)
         self._app = msal.ConfidentialClientApplication(
             self.client_id,
             client_credential=credential["client_secret"],
             authority=f"{authority_host.rstrip('/')}/{self.tenant_id}",
             instance_discovery=False,
-            verify=str(ca_file),
+            http_client=self.session,
         )
 
     def request(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -60,8 +63,12 @@ class GraphAdmin:
         )
         logger.info("%s %s %d", method, path.split("?")[0], reply.status_code)
         if reply.status_code >= 400:
-            raise IdentityPlatformUnavailable(
-                f"stand-in Graph {method} {path.split('?')[0]}: HTTP {reply.status_code} "
+            failure = (
+                NotFound if reply.status_code == 404 else IdentityPlatformUnavailable
+            )
+            where = path.split("?")[0]
+            raise failure(
+                f"stand-in Graph {method} {where}: HTTP {reply.status_code} "
                 f"{_graph_error_code(reply)}"
             )
         return reply.json() if reply.content else {}

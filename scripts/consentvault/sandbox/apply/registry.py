@@ -8,7 +8,7 @@ only reads. Each resource family registers its handlers in its own module.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ class ApplyContext:
     vault: hvac.Client
     entra: Callable[[], EntraAdmin]
     now: datetime
-    notes: list[str] = field(default_factory=list)
+    echo: Callable[[str], None] = lambda line: None
 
 
 class ResourceHandler(Protocol):
