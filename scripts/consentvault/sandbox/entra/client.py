@@ -31,8 +31,10 @@ class StandinError(Exception):
 class ControlClient:
     def __init__(self, base_url: str, ca_file: Path | str, control_token: str):
         self.base_url = base_url.rstrip("/")
+        # Passed on every call: a session-wide `verify` loses to
+        # REQUESTS_CA_BUNDLE in requests' environment merging.
+        self._verify = str(ca_file)
         self._session = requests.Session()
-        self._session.verify = str(ca_file)
         self._session.headers["Authorization"] = f"Bearer {control_token}"
 
     def __repr__(self) -> str:
@@ -40,7 +42,7 @@ class ControlClient:
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
         reply = self._session.request(
-            method, self.base_url + path, timeout=TIMEOUT, **kwargs
+            method, self.base_url + path, timeout=TIMEOUT, verify=self._verify, **kwargs
         )
         if reply.status_code >= 400:
             raise StandinError(f"{method} {path}: HTTP {reply.status_code}")
@@ -204,9 +206,9 @@ def sign_in(
     administrator shown when `tenant` is None). Raises `StandinError` when the
     stand-in shows an error page instead of sending the browser back.
     """
+    verify = str(ca_file)
     with requests.Session() as browser:
-        browser.verify = str(ca_file)
-        page = browser.get(url, timeout=TIMEOUT, allow_redirects=False)
+        page = browser.get(url, timeout=TIMEOUT, verify=verify, allow_redirects=False)
         form = _Form()
         form.feed(page.text)
         if page.status_code != 200 or not form.ctx or not form.action:
@@ -223,6 +225,7 @@ def sign_in(
                 "decision": "cancel" if decline else "accept",
             },
             timeout=TIMEOUT,
+            verify=verify,
             allow_redirects=False,
         )
     if decision.status_code == 302:
