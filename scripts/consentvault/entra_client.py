@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -243,12 +244,20 @@ class EntraClient:
         self, scopes: list[str], redirect_uri: str, **extra: Any
     ) -> dict[str, Any]:
         """msal's auth-code flow (PKCE, state, nonce); the dict holds secrets."""
+        application = self.application
         try:
-            return dict(
-                self.application.initiate_auth_code_flow(
-                    scopes=scopes, redirect_uri=redirect_uri, **extra
+            with warnings.catch_warnings():
+                # msal recommends response_mode=form_post; the callback here is
+                # a query string (a URL a pipeline can pass on), and the
+                # callback page sends no referrer, so the code goes no further.
+                warnings.filterwarnings(
+                    "ignore", message="response_mode='form_post'", category=UserWarning
                 )
-            )
+                return dict(
+                    application.initiate_auth_code_flow(
+                        scopes=scopes, redirect_uri=redirect_uri, **extra
+                    )
+                )
         except ValueError as exc:
             raise errors.UsageError(
                 f"cannot start an auth-code flow: {type(exc).__name__}"

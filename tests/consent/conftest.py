@@ -1,102 +1,136 @@
-"""A short-lived OpenBao dev server with the consent mounts, for these tests."""
+"""The consent suites run against the shared sandbox, as the consent broker.
+
+`consent_env` wraps the session's `sandbox` (provisioned from the synthesized
+stacks, with the real policies) and adds a Vault token holding only the
+consent-broker policy, which is what every command under test runs with.
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
+import dataclasses
+import sys
 from pathlib import Path
 
 import hvac
 import pytest
-from consentvault.settings import PROJECT_ROOT, Settings, load_settings
-
-BAO = PROJECT_ROOT / ".venv" / "bin" / "bao"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from consentvault.records import TenantRecords
+from consentvault.sandbox.entra import ControlClient
+from consentvault.settings import Settings
 
 
-def _settings_file(tmp: Path, vault_address: str) -> Path:
-    text = (PROJECT_ROOT / "environments" / "local.toml").read_text()
-    text = text.replace(
-        'address = "https://127.0.0.1:18200"', f'address = "{vault_address}"'
-    )
-    path = tmp / "dev.toml"
-    path.write_text(text)
-    return path
+@dataclasses.dataclass(frozen=True)
+class ConsentEnv:
+    sandbox: object = dataclasses.field(repr=False)
+    broker_token: str = dataclasses.field(repr=False)
+    operator_token: str = dataclasses.field(repr=False)
 
+    @property
+    def settings(self) -> Settings:
+        return self.sandbox.settings
 
-def _provision(client: hvac.Client, settings: Settings) -> None:
-    vault = settings.vault
-    client.sys.enable_secrets_engine(
-        "kv", path=vault.kv_mount, options={"version": "2"}
-    )
-    client.secrets.kv.v2.configure(cas_required=True, mount_point=vault.kv_mount)
-    client.sys.enable_secrets_engine("transit", path=vault.transit_mount)
-    for key in (vault.transit_key, vault.transit_state_key):
-        client.secrets.transit.create_key(
-            key, derived=True, mount_point=vault.transit_mount
-        )
+    @property
+    def control(self) -> ControlClient:
+        return self.sandbox.control
+
+    @property
+    def ca_file(self) -> Path:
+        return self.sandbox.ca_file
+
+    @property
+    def audit_log(self) -> Path:
+        return self.sandbox.box.paths.openbao / "audit.log"
+
+    @property
+    def pki(self) -> Path:
+        return self.sandbox.box.paths.pki
+
+    def vault_client(self, token: str | None = None) -> hvac.Client:
+        """A client with the root token unless given another."""
+        return self.sandbox.vault_client(token)
+
+    def records(self) -> TenantRecords:
+        """The record store with the root token: tests may look inside."""
+        return TenantRecords(self.vault_client(), self.settings)
+
+    def env(self, token: str | None = None) -> dict[str, str]:
+        """The environment of a consentvault process run by the consent broker."""
+        return self.sandbox.env(VAULT_TOKEN=token or self.broker_token)
+
+    def snapshot(self) -> dict[str, int]:
+        """Every tenant record's current version: 'nothing new' compares these."""
+        records = self.records()
+        return {tid: records.current_version(tid) for tid in records.list_ids()}
 
 
 @pytest.fixture(scope="session")
-def dev_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    tmp = tmp_path_factory.mktemp("devbao")
-    port = _free_port()
-    root_token = secrets.token_hex(16)
-    address = f"http://127.0.0.1:{port}"
-    log = open(tmp / "bao.log", "wb")
-    process = subprocess.Popen(
-        [
-            str(BAO),
-            "server",
-            "-dev",
-            "-dev-no-store-token",
-            f"-dev-root-token-id={root_token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "HOME": str(tmp)},
+def consent_env(sandbox) -> ConsentEnv:
+    root = sandbox.vault_client()
+    names = sandbox.settings.policy_names()
+
+    def token(policy: str) -> str:
+        created = root.auth.token.create(policies=[policy], ttl="2h", no_parent=True)
+        return created["auth"]["client_token"]
+
+    return ConsentEnv(
+        sandbox=sandbox,
+        broker_token=token(names["consent_broker"]),
+        operator_token=token(names["operator"]),
     )
-    try:
-        client = hvac.Client(url=address, token=root_token)
-        for _ in range(100):
-            try:
-                if client.sys.is_initialized() and not client.sys.is_sealed():
-                    break
-            except Exception:
-                pass
-            time.sleep(0.05)
-        settings_path = _settings_file(tmp, address)
-        settings = load_settings(path=settings_path)
-        _provision(client, settings)
-        yield {
-            "address": address,
-            "root_token": root_token,
-            "settings": settings,
-            "settings_path": settings_path,
-            "client": client,
-        }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture
-def vault_env(dev_vault):
-    """The Vault client and settings the record tests use."""
-    return type(
-        "VaultEnv",
-        (),
-        {"client": dev_vault["client"], "settings": dev_vault["settings"]},
-    )
+def vault_env(consent_env: ConsentEnv):
+    """The Vault client and settings the record tests use (the operator's)."""
+
+    @dataclasses.dataclass
+    class VaultEnv:
+        client: hvac.Client
+        settings: Settings
+
+    return VaultEnv(consent_env.vault_client(), consent_env.settings)
+
+
+@pytest.fixture(autouse=True)
+def no_vault_token_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No caller's ~/.vault-token is picked up by the commands under test."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+@pytest.fixture
+def customers(consent_env: ConsentEnv) -> list[str]:
+    """The stand-in's customer tenant ids."""
+    return [tenant["id"] for tenant in consent_env.control.customer_tenants()]
+
+
+@pytest.fixture
+def cli():
+    """Run `consentvault ARGS` in this process through `cli.main`'s exit codes."""
+    return run_cli
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> Run:
+    from click.testing import CliRunner
+    from consentvault.cli import main
+
+    runner = CliRunner()
+    with runner.isolation(input=stdin, env=env) as (out, err, _):
+        saved_argv = sys.argv
+        sys.argv = ["consentvault", *args]
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.argv = saved_argv
+        return Run(code, out.getvalue().decode(), err.getvalue().decode())
