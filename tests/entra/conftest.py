@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import msal
 import pytest
-
 from consentvault.sandbox.entra import (
     RunningStandin,
     approve,
@@ -139,3 +138,8 @@ def delegated_sign_in(standin: RunningStandin, make_msal):
         return cca, flow, callback.params
 
     return run
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    return REDIRECT_URI

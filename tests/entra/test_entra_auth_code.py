@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-
 from consentvault.sandbox.entra import StandinError, sign_in
 
 
