@@ -16,15 +16,18 @@ from consentvault.settings import SettingsError
 
 from stacks.config import StackPlacement
 
-# Where each backend keeps one stack's state apart from the other's, and the
-# default for it when the environment file does not say.
+# The option that keeps one stack's state apart from the other's, and its
+# default. A value from the environment file must contain `{stack}`.
 _STATE_KEY = {
+    "local": ("path", "../../../.terraform-state/{stack}.tfstate"),
     "azurerm": ("key", "{stack}.tfstate"),
     "s3": ("key", "consentvault/{stack}.tfstate"),
     "consul": ("path", "consentvault/{stack}"),
     "pg": ("schema_name", "{stack_underscored}"),
+    "remote": ("workspace", "consentvault-{stack}"),
 }
 _BACKENDS = {
+    "local": LocalBackend,
     "azurerm": AzurermBackend,
     "s3": S3Backend,
     "consul": ConsulBackend,
@@ -35,24 +38,29 @@ _BACKENDS = {
 def configure_backend(stack: TerraformStack, placement: StackPlacement) -> None:
     backend = placement.backend
     options = dict(backend.options)
+    key, default = _STATE_KEY[backend.type]
+    template = str(options.pop(key, default))
+    if "{stack}" not in template and "{stack_underscored}" not in template:
+        raise SettingsError(
+            f"backend.options.{key}: must contain {{stack}}, or both stacks "
+            "would share one state"
+        )
+    state_key = template.format(
+        stack=placement.stack_name,
+        stack_underscored=placement.stack_name.replace("-", "_"),
+    )
+    if backend.type == "local" and key in backend.options:
+        # Terraform runs in the stack's folder; the file names the project's.
+        state_key = placement.path_from_workdir(state_key)
+    if backend.type == "remote":
+        options["workspaces"] = NamedRemoteWorkspace(name=state_key)
+    else:
+        options[key] = state_key
+
     try:
-        if backend.type == "local":
-            default = f".terraform-state/{placement.stack_name}.tfstate"
-            path = placement.path_from_workdir(str(options.pop("path", default)))
-            LocalBackend(stack, path=path, **options)
-        elif backend.type == "remote":
-            prefix = str(options.pop("workspace_prefix", "consentvault-"))
-            workspace = NamedRemoteWorkspace(name=f"{prefix}{placement.stack_name}")
-            RemoteBackend(stack, workspaces=workspace, **options)
+        if backend.type == "remote":
+            RemoteBackend(stack, **options)
         else:
-            key, template = _STATE_KEY[backend.type]
-            options.setdefault(
-                key,
-                template.format(
-                    stack=placement.stack_name,
-                    stack_underscored=placement.stack_name.replace("-", "_"),
-                ),
-            )
             _BACKENDS[backend.type](stack, **options)
     except TypeError as exc:
         raise SettingsError(

@@ -44,7 +44,9 @@ class EntraStackConfig:
     entra: EntraSettings
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, root: Path = PROJECT_ROOT):
+    def from_settings(
+        cls, settings: Settings, *, root: Path = PROJECT_ROOT
+    ) -> EntraStackConfig:
         placement = StackPlacement(
             environment=settings.name,
             stack_name=f"{settings.name}-entra",
@@ -61,7 +63,9 @@ class VaultStackConfig:
     policy_names: dict[str, str]
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, root: Path = PROJECT_ROOT):
+    def from_settings(
+        cls, settings: Settings, *, root: Path = PROJECT_ROOT
+    ) -> VaultStackConfig:
         placement = StackPlacement(
             environment=settings.name,
             stack_name=f"{settings.name}-vault",

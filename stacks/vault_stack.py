@@ -33,13 +33,8 @@ class VaultStack(TerraformStack):
         names = config.policy_names
         configure_backend(self, config.placement)
         # The token comes from VAULT_TOKEN (or ~/.vault-token), never from here.
-        VaultProvider(
-            self,
-            "vault",
-            address=vault.address,
-            ca_cert_file=vault.ca_file
-            and config.placement.path_from_workdir(vault.ca_file),
-        )
+        ca_file = vault.ca_file and config.placement.path_from_workdir(vault.ca_file)
+        VaultProvider(self, "vault", address=vault.address, ca_cert_file=ca_file)
 
         token_auth = DataVaultAuthBackend(self, "token_auth", path="token")
         engines = SecretEngines(self, "engines", vault=vault)

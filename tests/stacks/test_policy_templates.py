@@ -59,10 +59,20 @@ EXPECTED = {
         "auth/token/revoke-accessor": {"update"},
         "sys/audit": {"read"},
         "sys/audit-hash/*": {"update"},
+        "sys/leases/lookup": {"update"},
+        "sys/leases/revoke": {"update"},
         **CAN_CHECK_ITSELF,
     },
 }
-ALLOWED_SYS_PATHS = {"sys/audit", "sys/audit-hash/*", "sys/capabilities-self"}
+# One lease at a time (no revoke-prefix, no revoke-force): none of these
+# endpoints is root-protected.
+ALLOWED_SYS_PATHS = {
+    "sys/audit",
+    "sys/audit-hash/*",
+    "sys/capabilities-self",
+    "sys/leases/lookup",
+    "sys/leases/revoke",
+}
 
 
 @pytest.fixture(scope="module")
