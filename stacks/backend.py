@@ -19,7 +19,7 @@ from stacks.config import StackPlacement
 # The option that keeps one stack's state apart from the other's, and its
 # default. A value from the environment file must contain `{stack}`.
 _STATE_KEY = {
-    "local": ("path", "../../../.terraform-state/{stack}.tfstate"),
+    "local": ("path", ".terraform-state/{stack}.tfstate"),
     "azurerm": ("key", "{stack}.tfstate"),
     "s3": ("key", "consentvault/{stack}.tfstate"),
     "consul": ("path", "consentvault/{stack}"),
@@ -49,8 +49,8 @@ def configure_backend(stack: TerraformStack, placement: StackPlacement) -> None:
         stack=placement.stack_name,
         stack_underscored=placement.stack_name.replace("-", "_"),
     )
-    if backend.type == "local" and key in backend.options:
-        # Terraform runs in the stack's folder; the file names the project's.
+    if backend.type == "local":
+        # Terraform runs in the stack's folder; the setting names the project's.
         state_key = placement.path_from_workdir(state_key)
     if backend.type == "remote":
         options["workspaces"] = NamedRemoteWorkspace(name=state_key)
