@@ -48,7 +48,7 @@ _TRANSLATIONS: dict[type[hvac.exceptions.VaultError], type[errors.ConsentVaultEr
 def translate(exc: Exception, action: str) -> errors.ConsentVaultError:
     """Our error for an hvac or connection failure while doing `action`."""
     if isinstance(exc, hvac.exceptions.VaultError):
-        reason = ", ".join(exc.errors or []) or type(exc).__name__
+        reason = ", ".join(_plain(e) for e in exc.errors or []) or type(exc).__name__
         if "check-and-set" in reason:
             return errors.Conflict(f"{action}: the record changed meanwhile ({reason})")
         error_class = _TRANSLATIONS.get(type(exc), errors.ConsentVaultError)
@@ -70,6 +70,16 @@ def vault_errors(action: str) -> Iterator[None]:
         yield
     except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
         raise translate(exc, action) from None
+
+
+def _plain(message: str) -> str:
+    """Vault's "1 error occurred:\n\t* permission denied\n\n" as one line."""
+    items = [
+        line.strip().lstrip("*").strip()
+        for line in str(message).splitlines()
+        if line.strip() and not line.strip().endswith("occurred:")
+    ]
+    return "; ".join(items)
 
 
 def _path_of(url: str | None) -> str:
