@@ -156,6 +156,9 @@ class Standin:
         except HTTPException as exc:
             return exc.get_response()
         self.count(f"endpoint:{endpoint}")
+        if endpoint == "token":
+            # Counted before any injected fault: a throttled call still happened.
+            self.count(f"token:{request.form.get('grant_type') or 'missing'}")
         correlation_id = request.headers.get("client-request-id")
         try:
             fault = self._take_fault(_fault_family(endpoint))

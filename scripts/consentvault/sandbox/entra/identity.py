@@ -87,7 +87,6 @@ def keys(standin: Standin, request: Request, tenant: str) -> Response:
 
 def token(standin: Standin, request: Request, tenant: str) -> Response:
     grant_type = request.form.get("grant_type", "")
-    standin.count(f"token:{grant_type or 'missing'}")
     authority_tenant = resolve_tenant(standin, tenant)
     if not grant_type:
         raise missing_parameter("grant_type")
