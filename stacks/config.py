@@ -22,9 +22,8 @@ STACK_WORKDIR = Path("cdktf.out") / "stacks"
 
 @dataclass(frozen=True)
 class StackPlacement:
-    """Where a stack lives: its name, environment and Terraform backend."""
+    """Where a stack lives: its name, Terraform backend and project folder."""
 
-    environment: str
     stack_name: str
     backend: BackendSettings
     project_root: Path
@@ -48,7 +47,6 @@ class EntraStackConfig:
         cls, settings: Settings, *, root: Path = PROJECT_ROOT
     ) -> EntraStackConfig:
         placement = StackPlacement(
-            environment=settings.name,
             stack_name=f"{settings.name}-entra",
             backend=settings.backend,
             project_root=root,
@@ -67,7 +65,6 @@ class VaultStackConfig:
         cls, settings: Settings, *, root: Path = PROJECT_ROOT
     ) -> VaultStackConfig:
         placement = StackPlacement(
-            environment=settings.name,
             stack_name=f"{settings.name}-vault",
             backend=settings.backend,
             project_root=root,

@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_vault.azure_secret_backend_role import (
 from consentvault.settings import AzureSecretsSettings
 from constructs import Construct
 
-from stacks.vault_engines import duration_seconds
+from stacks.durations import duration_seconds
 
 
 class AzureSecrets(Construct):

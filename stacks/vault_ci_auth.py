@@ -13,7 +13,7 @@ from consentvault.settings import AppRoleAuthSettings, JwtAuthSettings
 from constructs import Construct
 
 from stacks.config import StackPlacement
-from stacks.vault_engines import duration_seconds
+from stacks.durations import duration_seconds
 
 
 class JwtCiAuth(Construct):

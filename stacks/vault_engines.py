@@ -10,15 +10,7 @@ from cdktf_cdktf_provider_vault.transit_secret_backend_key import (
 from consentvault.settings import VaultSettings
 from constructs import Construct
 
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def duration_seconds(duration: str) -> int:
-    """Seconds in a settings duration such as "720h" (a bare number is seconds)."""
-    unit = duration[-1]
-    if unit.isdigit():
-        return int(duration)
-    return int(duration[:-1]) * _SECONDS[unit]
+from stacks.durations import duration_seconds
 
 
 class SecretEngines(Construct):

@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_vault.token_auth_backend_role import TokenAuthBackendR
 from consentvault.settings import VaultSettings
 from constructs import Construct
 
-from stacks.vault_engines import duration_seconds
+from stacks.durations import duration_seconds
 
 
 class TenantTokenRole(Construct):

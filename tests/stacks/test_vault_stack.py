@@ -6,7 +6,7 @@ import json
 
 import cdktf
 
-from stacks.vault_engines import duration_seconds
+from stacks.durations import duration_seconds
 
 
 def has_resource(synthesized, resource_type: str, properties: dict) -> bool:
