@@ -165,6 +165,85 @@ def vault_token(
     output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
 
 
+@mint.command("graph-token")
+@tenant_option
+@format_option
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format env: write this file (mode 0600) instead of stdout.",
+)
+@login_options
+def graph_token(
+    tenant_id: str,
+    output_format: str,
+    out_file: Path | None,
+    login_options: LoginOptions,
+) -> None:
+    """Get a fresh Microsoft Graph access token for TENANT.
+
+    Admin-consent tenants get an app-only token; delegated tenants redeem the
+    stored refresh token (concurrent mints for one tenant refresh once).
+
+    \b
+    Example:
+      consentvault mint graph-token --tenant 7f3c...-... --format env --out g.env
+    """
+    from consentvault.minting.graph_token import mint_graph_token
+    from consentvault.settings import load_settings
+
+    if out_file is not None and output_format != "env":
+        raise click.UsageError("--out is only for --format env")
+    light, client = _session(login_options)
+    with client:
+        token = mint_graph_token(client, light, load_settings(), tenant_id)
+    secret = output.Secret("access_token", "GRAPH_ACCESS_TOKEN", token.access_token)
+    credential = output.Credential(facts=token.facts(), secrets=(secret,))
+    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+
+
+@mint.command("azure-sp")
+@tenant_option
+@format_option
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format env: write this file (mode 0600) instead of stdout.",
+)
+@login_options
+def azure_sp(
+    tenant_id: str,
+    output_format: str,
+    out_file: Path | None,
+    login_options: LoginOptions,
+) -> None:
+    """Get a dynamic client secret from HashiCorp Vault's Azure secrets engine.
+
+    OpenBao has no Azure secrets engine; there this exits with code 10.
+
+    \b
+    Example:
+      consentvault mint azure-sp --tenant 7f3c...-... --format env
+    """
+    from consentvault.minting.azure_sp import mint_azure_sp
+
+    if out_file is not None and output_format != "env":
+        raise click.UsageError("--out is only for --format env")
+    light, client = _session(login_options)
+    with client:
+        creds = mint_azure_sp(client, light, tenant_id)
+    credential = output.Credential(
+        facts=creds.facts(),
+        secrets=(
+            output.Secret("client_secret", "AZURE_CLIENT_SECRET", creds.client_secret),
+            output.Secret("client_id", "AZURE_CLIENT_ID", creds.client_id),
+        ),
+    )
+    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+
+
 @click.command()
 @click.option("--accessor", help="Revoke the token with this accessor.")
 @click.option("--lease", "lease_id", help="Revoke this lease (e.g. an azure-sp).")

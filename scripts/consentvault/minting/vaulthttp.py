@@ -91,6 +91,17 @@ class VaultHTTP:
             timeout=self.timeout,
         )
 
+    def to_hvac(self, token: str | None = None) -> Any:
+        """An hvac client for the same server (for modules built on hvac)."""
+        import hvac
+
+        return hvac.Client(
+            url=self.address,
+            token=token or self._token,
+            namespace=self.namespace,
+            verify=self.ca_file or True,
+        )
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
