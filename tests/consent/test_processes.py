@@ -1,0 +1,228 @@
+"""Flows that cross processes: URL in one, callback in another, the server.
+
+A consent flow must survive being started by one process and finished by
+another (state lives in Vault), and a callback must count once however many
+processes or threads present it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import subprocess
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from consentvault import errors
+from consentvault.consent import callback
+from consentvault.consent.redemption import Redemption
+from consentvault.sandbox.entra import approve
+from consentvault.settings import PROJECT_ROOT
+
+CONSENTVAULT = str(PROJECT_ROOT / ".venv" / "bin" / "consentvault")
+
+
+def run(
+    consent_env, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CONSENTVAULT, *args],
+        env=consent_env.env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def customer(customers) -> str:
+    return customers[2]
+
+
+def test_started_in_one_process_redeemed_in_another(consent_env, customer):
+    started = run(consent_env, "consent", "url", "--mode", "delegated")
+    assert started.returncode == 0, started.stderr
+    redirect = approve(
+        started.stdout.strip(), ca_file=consent_env.ca_file, tenant=customer
+    )
+
+    redeemed = run(
+        consent_env, "consent", "redeem", "--callback-url", "-", stdin=redirect
+    )
+
+    assert redeemed.returncode == 0, redeemed.stderr
+    assert f"tenant {customer}: delegated consent stored" in redeemed.stdout
+    version = consent_env.records().read(customer).version
+
+    replayed = run(
+        consent_env, "consent", "redeem", "--callback-url", "-", stdin=redirect
+    )
+
+    assert replayed.returncode == 8
+    assert "Error: consent state already used" in replayed.stderr
+    assert consent_env.records().read(customer).version == version
+
+
+def test_code_on_stdin_and_state_from_the_environment(consent_env, customer):
+    started = run(consent_env, "consent", "url", "--mode", "delegated")
+    redirect = approve(
+        started.stdout.strip(), ca_file=consent_env.ca_file, tenant=customer
+    )
+    params = callback.from_url(redirect).params
+    env = {**consent_env.env(), "CONSENTVAULT_CONSENT_STATE": params["state"]}
+
+    redeemed = subprocess.run(
+        [CONSENTVAULT, "consent", "redeem", "--code", "-", "--format", "json"],
+        env=env,
+        input=params["code"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert redeemed.returncode == 0, redeemed.stderr
+    assert f'"tenant_id": "{customer}"' in redeemed.stdout
+
+
+def test_concurrent_callbacks_succeed_once(consent_env, customer):
+    started = run(consent_env, "consent", "url", "--mode", "admin")
+    redirect = approve(
+        started.stdout.strip(), ca_file=consent_env.ca_file, tenant=customer
+    )
+    broker = consent_env.vault_client(consent_env.broker_token)
+
+    def redeem_once():
+        redemption = Redemption(broker, consent_env.settings)
+        try:
+            return redemption.redeem(callback.from_url(redirect))
+        except errors.ConsentVaultError as exc:
+            return exc
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda _: redeem_once(), range(4)))
+
+    stored = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(stored) == 1
+    assert all(isinstance(exc, errors.Conflict) for exc in refused)
+
+
+def test_reconsent_keeps_the_previous_grant(cli, consent_env, customer):
+    for mode in ("admin", "delegated"):
+        url = cli(["consent", "url", "--mode", mode], consent_env.env()).stdout.strip()
+        redirect = approve(url, ca_file=consent_env.ca_file, tenant=customer)
+        before = _record_or_none(consent_env, customer)
+        result = cli(
+            ["consent", "redeem", "--callback-url", "-"],
+            consent_env.env(),
+            stdin=redirect,
+        )
+        assert result.exit_code == 0, result.stderr
+
+        record = consent_env.records().read(customer)
+        assert record.mode == mode
+        if before is not None:
+            assert record.version == before.version + 1
+            assert record.previous_grants[-1] == before.grant_summary()
+            assert len(record.previous_grants) == len(before.previous_grants) + 1
+
+
+def _record_or_none(consent_env, tenant_id: str):
+    try:
+        return consent_env.records().read(tenant_id)
+    except errors.NotFound:
+        return None
+
+
+def _wait_for_port(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+    parts = urlsplit(url)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("consent serve did not start listening")
+
+
+@pytest.fixture
+def serve_once(consent_env):
+    """Start `consent serve --once` and stop it by pid if the test fails."""
+    processes = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [CONSENTVAULT, "consent", "serve", "--once", "--timeout", "60"],
+            env=consent_env.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        _wait_for_port(consent_env.settings.entra.redirect_uris[0], process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("decline", [False, True], ids=["approved", "declined"])
+def test_serve_once_with_the_scripted_browser(
+    cli, consent_env, customer, serve_once, decline
+):
+    server = serve_once()
+    url = cli(
+        ["consent", "url", "--mode", "delegated"], consent_env.env()
+    ).stdout.strip()
+    redirect = approve(
+        url, ca_file=consent_env.ca_file, tenant=customer, decline=decline
+    )
+
+    # The browser follows the redirect to the callback server.
+    page = requests.get(redirect, verify=str(consent_env.ca_file), timeout=30)
+    stdout, stderr = server.communicate(timeout=30)
+
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "Traceback" not in page.text + stderr
+    if decline:
+        assert page.status_code == 400
+        assert "Consent not recorded" in page.text
+        assert "declined" in page.text
+        assert server.returncode == 7
+    else:
+        assert page.status_code == 200
+        assert f"Tenant {customer}: delegated consent, status active" in page.text
+        assert server.returncode == 0
+        assert f"tenant {customer}: delegated consent stored" in stdout
+
+
+def test_serve_ignores_other_paths_and_escapes_its_page(consent_env, serve_once):
+    server = serve_once()
+    base = consent_env.settings.entra.redirect_uris[0]
+    verify = str(consent_env.ca_file)
+
+    other = requests.get(
+        base.rsplit("/", 1)[0] + "/favicon.ico", verify=verify, timeout=10
+    )
+    assert other.status_code == 404
+    assert server.poll() is None
+
+    hostile = requests.get(
+        base, params={"state": "s" * 43, "error": "<b>x</b>"}, verify=verify, timeout=10
+    )
+    server.communicate(timeout=30)
+
+    assert hostile.status_code == 400
+    assert "<b>" not in hostile.text
+    assert "error is malformed" in hostile.text
+    assert server.returncode == 2
