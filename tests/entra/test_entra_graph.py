@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 import requests
+from consentvault.sandbox.entra import approve
 
 GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]
 
@@ -105,10 +106,6 @@ def test_token_past_its_exp_is_401(get, app_token, standin):
 def test_missing_permission_is_403(get, consented, make_msal, standin, app):
     # Only Organization.Read.All: a fresh consent record with just that role.
     standin.control.revoke_consent(consented, app.client_id)
-    tenant = standin.control.customer_tenants()[0]["id"]
-    assert tenant == consented
-    from consentvault.sandbox.entra import approve
-
     approve(
         f"{standin.base_url}/{consented}/v2.0/adminconsent?client_id={app.client_id}"
         "&redirect_uri=https://127.0.0.1:9/consent/callback&state=s"

@@ -137,6 +137,19 @@ class ControlClient:
         path = f"/graph/v1.0/applications/{object_id}/addPassword"
         return self._call("POST", path, json=body)
 
+    def remove_password(self, object_id: str, key_id: str) -> None:
+        path = f"/graph/v1.0/applications/{object_id}/removePassword"
+        self._call("POST", path, json={"keyId": key_id})
+
+    def service_principals(self, app_id: str) -> list[dict]:
+        """`GET /servicePrincipals?$filter=appId eq '...'`, as azuread looks one up."""
+        found = self._call(
+            "GET",
+            "/graph/v1.0/servicePrincipals",
+            params={"$filter": f"appId eq '{app_id}'"},
+        )
+        return found["value"]
+
     def create_service_principal(self, app_id: str) -> dict:
         return self._call(
             "POST", "/graph/v1.0/servicePrincipals", json={"appId": app_id}

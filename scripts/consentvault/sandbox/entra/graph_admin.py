@@ -230,7 +230,15 @@ def create_service_principal(directory: Directory, body: dict) -> dict:
             f"The appId '{app_id}' of the service principal does not reference "
             "a valid application object.",
         )
-    return _shown_sp(ensure_service_principal(directory, directory.home_tenant, app))
+    home = directory.home_tenant
+    for sp in directory.data["service_principals"].values():
+        if sp["appId"] == app_id and sp["tenantId"] == home:
+            raise GraphRequestError(
+                409,
+                "Request_MultipleObjectsWithSameKeyValue",
+                "Another object with the same value for property appId already exists.",
+            )
+    return _shown_sp(ensure_service_principal(directory, home, app))
 
 
 def delete_application(directory: Directory, app: dict) -> None:
