@@ -23,6 +23,7 @@ class TenantTokenRole(Construct):
         # Orphan: a token outlives the CI job that minted it, but not its
         # explicit max TTL; not renewable, so that TTL is a hard stop. The
         # entity alias (the tenant id) is what the reader policy is keyed on.
+        # No default policy: the reader policy alone says what it may do.
         self.role = TokenAuthBackendRole(
             self,
             "role",

@@ -43,6 +43,8 @@ EXPECTED = {
         f"consentvault/data/tenants/{OWN_TENANT}": {"read", "update"},
         "consentvault-transit/decrypt/tenant-secrets": {"update"},
         "consentvault-transit/encrypt/tenant-secrets": {"update"},
+        "auth/token/lookup-self": {"read"},
+        "auth/token/revoke-self": {"update"},
         **CAN_CHECK_ITSELF,
     },
     "operator": {
