@@ -6,8 +6,10 @@ import shlex
 import shutil
 
 import click
+import hvac.exceptions
 
 from consentvault.errors import UsageError
+from consentvault.sandbox.apply.engine import check_supported
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE
 from consentvault.sandbox.runtime import DEPLOY_NOTE, Sandbox
 from consentvault.settings import load_settings
@@ -35,11 +37,13 @@ def up() -> None:
         make synth && consentvault sandbox up
     """
     box = _sandbox()
-    box.stacks()  # refuse a missing or stale synth before starting anything
+    # A missing, stale or unsupported synth is refused before anything starts.
+    stacks = box.stacks()
+    check_supported(stacks)
     started = box.start()
     if started:
         click.echo(f"started: {', '.join(started)}")
-    report = box.apply(echo=click.echo)
+    report = box.apply(stacks=stacks, echo=click.echo)
     if not started and not report.changes:
         click.echo("already running, 0 changes")
     else:
@@ -135,11 +139,10 @@ def _echo_processes(box: Sandbox) -> None:
 
 def _count_tenants(box: Sandbox) -> int:
     vault = box.settings.vault
-    reply = box.vault_client().adapter.get(
-        f"/v1/{vault.kv_mount}/metadata/{vault.tenants_prefix}",
-        params={"list": "true"},
-        raise_exception=False,
-    )
-    if reply.status_code != 200:
+    try:
+        listed = box.vault_client().secrets.kv.v2.list_secrets(
+            path=vault.tenants_prefix, mount_point=vault.kv_mount
+        )
+    except hvac.exceptions.InvalidPath:
         return 0
-    return len(reply.json()["data"]["keys"])
+    return len(listed["data"]["keys"])

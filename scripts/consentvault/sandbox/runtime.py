@@ -111,10 +111,13 @@ class Sandbox:
         self,
         outdir: Path | None = None,
         *,
+        stacks: list[Stack] | None = None,
         echo: Callable[[str], None] = print,
         fresh: bool = True,
     ) -> ApplyReport:
-        stacks = self.stacks(outdir, fresh=fresh)
+        """Apply `stacks`, or the synth in `outdir` (refused if stale, unless not
+        `fresh`)."""
+        stacks = stacks or self.stacks(outdir, fresh=fresh)
         admin: list[GraphAdmin] = []
 
         def entra() -> GraphAdmin:

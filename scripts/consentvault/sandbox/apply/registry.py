@@ -79,6 +79,15 @@ def data_source(type_: str):
     return register
 
 
+def write(ctx: ApplyContext, path: str, data: dict) -> dict:
+    """Write to Vault and pass on its warnings (ignored parameters, mostly)."""
+    reply = ctx.vault.write_data(path, data=data)
+    body = reply if isinstance(reply, dict) else {}
+    for warning in body.get("warnings") or []:
+        ctx.echo(f"warning  {path}: {warning}")
+    return body
+
+
 def without_meta(config: Attributes, *also: str) -> Attributes:
     """Config fields meant for the API: no Terraform keys, no unset values."""
     skipped = META_KEYS | set(also)

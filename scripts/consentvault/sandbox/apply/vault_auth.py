@@ -8,6 +8,7 @@ from consentvault.sandbox.apply.registry import (
     data_source,
     resource,
     without_meta,
+    write,
 )
 
 
@@ -92,7 +93,7 @@ class JwtAuthBackend(_AuthMount):
     def create(self, ctx: ApplyContext, config: Attributes) -> Attributes:
         path = self._enable(ctx, config)
         settings = without_meta(config, *_JWT_MOUNT_ONLY)
-        ctx.vault.write_data(f"auth/{path}/config", data=settings)
+        write(ctx, f"auth/{path}/config", settings)
         return {**config, "id": path, "path": path, "accessor": _accessor(ctx, path)}
 
     def update(self, ctx, previous: Attributes, config: Attributes) -> Attributes:
@@ -109,7 +110,7 @@ class _Role:
 
     def create(self, ctx: ApplyContext, config: Attributes) -> Attributes:
         fields = without_meta(config, "backend", "role_name", "namespace")
-        ctx.vault.write_data(self._path(config), data=fields)
+        write(ctx, self._path(config), fields)
         return {**config, "id": self._path(config)}
 
     def update(self, ctx, previous: Attributes, config: Attributes) -> Attributes:

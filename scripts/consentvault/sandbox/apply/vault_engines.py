@@ -9,6 +9,7 @@ from consentvault.sandbox.apply.registry import (
     Attributes,
     resource,
     without_meta,
+    write,
 )
 
 
@@ -65,7 +66,7 @@ class Mount:
 class KvBackendConfig:
     def create(self, ctx: ApplyContext, config: Attributes) -> Attributes:
         fields = without_meta(config, "mount", "namespace")
-        ctx.vault.write_data(f"{config['mount']}/config", data=fields)
+        write(ctx, f"{config['mount']}/config", fields)
         return {**config, "id": f"{config['mount']}/config"}
 
     def update(self, ctx, previous: Attributes, config: Attributes) -> Attributes:
@@ -103,7 +104,7 @@ class TransitKey:
     def create(self, ctx: ApplyContext, config: Attributes) -> Attributes:
         path = self._path(config)
         fields = {k: config[k] for k in _KEY_CREATE_FIELDS if k in config}
-        ctx.vault.write_data(path, data=fields)
+        write(ctx, path, fields)
         return self.update(ctx, config, config)
 
     def update(self, ctx, previous: Attributes, config: Attributes) -> Attributes:
@@ -111,7 +112,7 @@ class TransitKey:
             self.delete(ctx, previous)
             return self.create(ctx, config)
         settings = {k: config[k] for k in _KEY_CONFIG_FIELDS if k in config}
-        ctx.vault.write_data(f"{self._path(config)}/config", data=settings)
+        write(ctx, f"{self._path(config)}/config", settings)
         key = ctx.vault.read(self._path(config))["data"]
         return {
             **config,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import hvac.exceptions
+
 from consentvault.sandbox.apply.registry import ApplyContext, Attributes, resource
 
 
@@ -13,12 +15,8 @@ class KvSecret:
         mount, name = config["mount"], config["name"]
         # The mount may require check-and-set: write over the version that is
         # there now (0 when absent), as the provider does after reading it.
-        current = (
-            ctx.vault.secrets.kv.v2.read_secret_metadata(path=name, mount_point=mount)
-            if self._exists(ctx, mount, name)
-            else None
-        )
-        version = current["data"]["current_version"] if current else 0
+        current = self._metadata(ctx, mount, name)
+        version = current["current_version"] if current else 0
         written = ctx.vault.secrets.kv.v2.create_or_update_secret(
             path=name,
             secret=json.loads(config["data_json"]),
@@ -38,13 +36,15 @@ class KvSecret:
         return self.create(ctx, config)
 
     def delete(self, ctx: ApplyContext, previous: Attributes) -> None:
-        if self._exists(ctx, previous["mount"], previous["name"]):
+        if self._metadata(ctx, previous["mount"], previous["name"]):
             ctx.vault.secrets.kv.v2.delete_metadata_and_all_versions(
                 path=previous["name"], mount_point=previous["mount"]
             )
 
-    def _exists(self, ctx: ApplyContext, mount: str, name: str) -> bool:
-        reply = ctx.vault.adapter.get(
-            f"/v1/{mount}/metadata/{name}", raise_exception=False
-        )
-        return reply.status_code == 200
+    def _metadata(self, ctx: ApplyContext, mount: str, name: str) -> dict | None:
+        try:
+            return ctx.vault.secrets.kv.v2.read_secret_metadata(
+                path=name, mount_point=mount
+            )["data"]
+        except hvac.exceptions.InvalidPath:
+            return None
