@@ -37,10 +37,12 @@ class CliResult:
     stderr: str
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> CliResult:
+def run_cli(
+    args: list[str], env: dict[str, str], input: str | None = None
+) -> CliResult:
     """Run `consentvault ARGS` in process, with `cli.main`'s exit codes."""
     runner = CliRunner()
-    result = runner.invoke(cli, args, env=env)
+    result = runner.invoke(cli, args, env=env, input=input)
     code = result.exit_code
     stderr = result.stderr
     if isinstance(result.exception, ConsentVaultError):
@@ -59,3 +61,17 @@ def read_record(client, tenant_id: str) -> dict:
         raise_on_deleted_version=True,
     )
     return reply["data"]["data"]
+
+
+def consent(vault, tenant_id: str, mode: str) -> None:
+    """Consent `tenant_id` in `mode` through the stand-in's scripted admin."""
+    from consentvault.sandbox.entra import approve
+
+    broker = vault.token_with("consent_broker")
+    url = run_cli(["consent", "url", "--mode", mode], vault.env(broker))
+    assert url.exit_code == 0, url.stderr
+    redirect = approve(url.stdout.strip(), ca_file=vault.ca_file, tenant=tenant_id)
+    redeemed = run_cli(
+        ["consent", "redeem", "--callback-url", "-"], vault.env(broker), input=redirect
+    )
+    assert redeemed.exit_code == 0, redeemed.stderr
