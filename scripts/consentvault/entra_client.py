@@ -36,6 +36,9 @@ from consentvault.settings import Settings
 from consentvault.vaultclient import resolve_ca_file, vault_errors
 
 log = logging.getLogger(__name__)
+# msal's DEBUG records (its token cache events) print authorization codes and
+# PKCE verifiers; however verbose the caller's logging, msal stays at WARNING.
+logging.getLogger("msal").setLevel(logging.WARNING)
 
 # Graph's resource identifier: scopes name it even when the stand-in answers.
 GRAPH_RESOURCE = "https://graph.microsoft.com"

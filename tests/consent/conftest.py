@@ -8,14 +8,20 @@ consent-broker policy, which is what every command under test runs with.
 from __future__ import annotations
 
 import dataclasses
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import hvac
 import pytest
 from consentvault.records import TenantRecords
 from consentvault.sandbox.entra import ControlClient
-from consentvault.settings import Settings
+from consentvault.settings import PROJECT_ROOT, Settings
+
+CONSENTVAULT = PROJECT_ROOT / ".venv" / "bin" / "consentvault"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,3 +140,41 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> R
         finally:
             sys.argv = saved_argv
         return Run(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def _wait_for_port(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+    parts = urlsplit(url)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("consent serve did not start listening")
+
+
+@pytest.fixture
+def serve_once(consent_env):
+    """Start `consent serve --once` and stop it by pid if the test fails."""
+    processes = []
+
+    def start(*global_flags: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [str(CONSENTVAULT), *global_flags, "consent", "serve", "--once"]
+            + ["--timeout", "60"],
+            env=consent_env.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        _wait_for_port(consent_env.settings.entra.redirect_uris[0], process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)

@@ -8,14 +8,10 @@ processes or threads present it.
 from __future__ import annotations
 
 import concurrent.futures
-import socket
 import subprocess
-import time
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-
 from consentvault import errors
 from consentvault.consent import callback
 from consentvault.consent.redemption import Redemption
@@ -136,43 +132,6 @@ def _record_or_none(consent_env, tenant_id: str):
         return consent_env.records().read(tenant_id)
     except errors.NotFound:
         return None
-
-
-def _wait_for_port(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
-    parts = urlsplit(url)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            with socket.create_connection((parts.hostname, parts.port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("consent serve did not start listening")
-
-
-@pytest.fixture
-def serve_once(consent_env):
-    """Start `consent serve --once` and stop it by pid if the test fails."""
-    processes = []
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [CONSENTVAULT, "consent", "serve", "--once", "--timeout", "60"],
-            env=consent_env.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        _wait_for_port(consent_env.settings.entra.redirect_uris[0], process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("decline", [False, True], ids=["approved", "declined"])
