@@ -333,3 +333,27 @@ def remove_tenant_command(tenant_id: str, *, reason: str, yes: bool) -> None:
             removed_by=getpass.getuser(),
         )
     click.echo(removal.summary())
+
+
+@click.group()
+def audit() -> None:
+    """Check Vault's audit trail."""
+
+
+@audit.command("verify")
+@click.option("--accessor", help="Also prove this credential's use is logged.")
+@login_options
+def verify(accessor: str | None, login_options: LoginOptions) -> None:
+    """Confirm the audit devices are on, the log is written, and a use is in it.
+
+    \b
+    Example:
+      consentvault audit verify --accessor 0x7dQ...
+    """
+    from consentvault.minting.audit import verify_audit
+
+    settings, client = _session(login_options)
+    with client:
+        report = verify_audit(client, settings, accessor)
+    for line in report.lines():
+        click.echo(line)
