@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hvac
@@ -100,10 +100,10 @@ class LiveSandbox:
     outdir: Path
     dir: Path
     vault_addr: str
-    root_token: str
     ca_file: Path
     authority: str
     control: ControlClient
+    root_token: str = field(repr=False)
 
     def vault_client(self, token: str | None = None) -> hvac.Client:
         """hvac client for the sandbox's OpenBao (root token unless given one)."""
