@@ -17,6 +17,7 @@ from consentvault.settings import load_settings
 from consentvault.vaultclient import client_from_environment
 
 FORMATS = click.Choice(["text", "json"])
+FORMAT_HELP = "text for people, json for scripts."
 _COLUMNS = ("tenant_id", "mode", "status", "granted", "consented_at", "version")
 
 
@@ -31,7 +32,9 @@ def _open_records() -> TenantRecords:
 
 
 @tenant.command("list")
-@click.option("--format", "output_format", type=FORMATS, default="text")
+@click.option(
+    "--format", "output_format", type=FORMATS, default="text", help=FORMAT_HELP
+)
 def list_tenants(output_format: str) -> None:
     """List every tenant with a record.
 
@@ -51,7 +54,9 @@ def list_tenants(output_format: str) -> None:
 
 @tenant.command("show")
 @click.argument("tenant_id", envvar="CONSENTVAULT_TENANT")
-@click.option("--format", "output_format", type=FORMATS, default="text")
+@click.option(
+    "--format", "output_format", type=FORMATS, default="text", help=FORMAT_HELP
+)
 def show_tenant(tenant_id: str, output_format: str) -> None:
     """Show one tenant's record metadata.
 

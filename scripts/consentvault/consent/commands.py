@@ -14,6 +14,7 @@ from consentvault.settings import load_settings
 from consentvault.vaultclient import client_from_environment
 
 FORMATS = click.Choice(["text", "json"])
+FORMAT_HELP = "text for people, json for scripts."
 
 
 @click.group()
@@ -36,7 +37,9 @@ def consent() -> None:
 )
 @click.option("--tenant", help="Send the admin to this tenant (a GUID).")
 @click.option("--redirect-uri", help="One of the app's redirect URIs (default: first).")
-@click.option("--format", "output_format", type=FORMATS, default="text")
+@click.option(
+    "--format", "output_format", type=FORMATS, default="text", help=FORMAT_HELP
+)
 def url(
     mode: str, tenant: str | None, redirect_uri: str | None, output_format: str
 ) -> None:
@@ -87,7 +90,9 @@ def url(
 @click.option("--tenant", help="The admin-consent callback's tenant.")
 @click.option("--error", "error_code", help="The callback's error, if it carried one.")
 @click.option("--error-description", help="The callback's error_description.")
-@click.option("--format", "output_format", type=FORMATS, default="text")
+@click.option(
+    "--format", "output_format", type=FORMATS, default="text", help=FORMAT_HELP
+)
 def redeem(
     callback_url: str | None,
     state: str | None,
