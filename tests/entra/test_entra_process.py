@@ -116,3 +116,17 @@ def test_restart_keeps_apps_consents_and_refresh_tokens(tmp_path):
     assert secret not in on_disk
     assert first_tokens["refresh_token"] not in on_disk
     assert json.loads(on_disk)["home_tenant"] == tenants_before["home_tenant"]
+
+
+def test_damaged_state_file_exits_with_the_configuration_code(tmp_path):
+    (tmp_path / "directory.json").write_text("{not json")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "consentvault.sandbox.entra", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"Error: cannot start the stand-in in {tmp_path}")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from consentvault.errors import ConfigError
+from consentvault.sandbox.entra.directory import TenantSpec
 from consentvault.sandbox.entra.server import HOST, build_server
 
 
@@ -43,12 +45,20 @@ def _stop(signum, frame) -> None:
     help="Folder of the local CA and server certificate (default: DIR/pki).",
 )
 @click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--customer",
+    "customers",
+    multiple=True,
+    help="Display name of a customer tenant to create on first start "
+    "(repeatable; default: Contoso, Fabrikam, Northwind Traders).",
+)
 def main(
     state_dir: Path,
     port: int,
     control_token_file: Path | None,
     pki_dir: Path | None,
     pid_file: Path | None,
+    customers: tuple[str, ...],
 ) -> None:
     """Serve the Entra stand-in over HTTPS on 127.0.0.1."""
     logging.basicConfig(
@@ -59,9 +69,18 @@ def main(
         control_token = control_token_file.read_text(encoding="utf-8").strip()
         if not control_token:
             raise click.UsageError(f"{control_token_file} is empty")
-    server, ca_file = build_server(
-        state_dir, port=port, control_token=control_token, pki_dir=pki_dir
-    )
+    try:
+        server, ca_file = build_server(
+            state_dir,
+            port=port,
+            control_token=control_token,
+            pki_dir=pki_dir,
+            customers=tuple(TenantSpec(name) for name in customers) or None,
+        )
+    except (OSError, ValueError) as exc:
+        # A port in use, an unreadable folder or a damaged state file.
+        click.echo(f"Error: cannot start the stand-in in {state_dir}: {exc}", err=True)
+        sys.exit(ConfigError.exit_code)
     base_url = f"https://{HOST}:{server.server_port}"
     pid_file = pid_file or state_dir / "standin.pid"
     pid_file.write_text(f"{os.getpid()}\n")

@@ -129,7 +129,8 @@ def adminconsent(standin: Standin, request: Request, tenant: str) -> Response:
 
 def _registered_client(standin: Standin, params) -> tuple[dict, str]:
     client_id = params.get("client_id", "").lower()
-    app = standin.directory.application_by_app_id(client_id)
+    with standin.directory.lock:
+        app = standin.directory.application_by_app_id(client_id)
     if app is None:
         raise EntraError(
             "unauthorized_client",
