@@ -244,6 +244,40 @@ def test_changed_setting_updates_only_that_resource(life):
     assert role["token_explicit_max_ttl"] == 7200
 
 
+def test_removed_and_counted_out_resources_are_deleted(life, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(life.outdir, outdir)
+    stack_file = outdir / "stacks" / "local-vault" / "cdk.tf.json"
+    document = json.loads(stack_file.read_text())
+    policies = document["resource"]["vault_policy"]
+    (operator,) = [k for k, v in policies.items() if v["name"] == "local-operator"]
+    (approle,) = document["resource"]["vault_approle_auth_backend_role"]
+    del policies[operator]
+    document["resource"]["vault_approle_auth_backend_role"][approle]["count"] = 0
+    stack_file.write_text(json.dumps(document))
+    _mark_fresh(outdir)
+
+    done = life.run("up", CDKTF_OUTDIR=str(outdir))
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"skip     local-vault: vault_approle_auth_backend_role.{approle} (count = 0)"
+        in (done.stdout)
+    )
+    assert f"delete   local-vault: vault_policy.{operator}" in done.stdout
+    assert (
+        f"delete   local-vault: vault_approle_auth_backend_role.{approle}"
+        in done.stdout
+    )
+    assert "local-operator" not in life.vault().sys.list_policies()["data"]["policies"]
+
+    restored = life.run("up")
+
+    assert restored.returncode == 0, restored.stderr
+    assert "2 change(s) applied" in restored.stdout
+    assert "local-operator" in life.vault().sys.list_policies()["data"]["policies"]
+
+
 def test_unknown_resource_type_stops_before_any_write(life, tmp_path):
     outdir = tmp_path / "cdktf.out"
     shutil.copytree(life.outdir, outdir)
