@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msal
 import pytest
+
 from consentvault.sandbox.entra import (
     RunningStandin,
     approve,

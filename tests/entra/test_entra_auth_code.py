@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from consentvault.sandbox.entra import StandinError, sign_in
 
 

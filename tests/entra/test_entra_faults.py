@@ -5,6 +5,7 @@ from __future__ import annotations
 import msal
 import pytest
 import requests
+
 from consentvault.sandbox.entra import StandinError, running_standin
 
 GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]

@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 import requests
+
 from consentvault.sandbox.entra import approve
 
 GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]

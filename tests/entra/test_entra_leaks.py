@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import requests
+
 from consentvault.sandbox.entra import approve
 
 GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]

@@ -11,6 +11,7 @@ import time
 
 import msal
 import requests
+
 from consentvault.sandbox.entra import approve, running_standin, sign_in
 
 GRAPH_DEFAULT = ["https://graph.microsoft.com/.default"]

@@ -7,6 +7,7 @@ import json
 import msal
 import pytest
 import requests
+
 from consentvault.sandbox.entra import StandinError
 from consentvault.sandbox.entra.permissions import GRAPH_APP_ID
 
@@ -139,3 +140,36 @@ def test_bad_registration_is_a_graph_400(standin):
         standin.control.register_application("", ["https://127.0.0.1:9/cb"])
     with pytest.raises(StandinError, match="HTTP 400"):
         standin.control.register_application("plain http", ["http://127.0.0.1/cb"])
+
+
+def test_federated_credential_and_service_principal_lifecycle(graph, provisioner_token):
+    created = graph(
+        "POST", "applications", provisioner_token, json={"displayName": "fic"}
+    ).json()
+    path = f"applications/{created['id']}/federatedIdentityCredentials"
+    body = {
+        "name": "ci",
+        "issuer": "https://127.0.0.1:1/ci",
+        "subject": "repo:example/consentvault:ref:refs/heads/main",
+        "audiences": ["api://AzureADTokenExchange"],
+    }
+    added = graph("POST", path, provisioner_token, json=body)
+    duplicate = graph("POST", path, provisioner_token, json=body)
+    listed = graph("GET", path, provisioner_token).json()["value"]
+    removed = graph("DELETE", f"{path}/{added.json()['id']}", provisioner_token)
+    principal = graph(
+        "POST", "servicePrincipals", provisioner_token, json={"appId": created["appId"]}
+    ).json()
+    deleted = graph("DELETE", f"servicePrincipals/{principal['id']}", provisioner_token)
+    filtered = graph(
+        "GET",
+        f"servicePrincipals?$filter=appId eq '{created['appId']}'",
+        provisioner_token,
+    ).json()["value"]
+
+    assert added.status_code == 201
+    assert duplicate.status_code == 409
+    assert [c["subject"] for c in listed] == [body["subject"]]
+    assert removed.status_code == 204
+    assert deleted.status_code == 204
+    assert filtered == []

@@ -44,6 +44,18 @@ _RULES = [
         None,
     ),
     ("/graph/v1.0/servicePrincipals", "graph_service_principals", ["GET", "POST"]),
+    ("/graph/v1.0/servicePrincipals/<sp_id>", "graph_service_principal", ["DELETE"]),
+    (
+        "/graph/v1.0/applications/<object_id>/federatedIdentityCredentials",
+        "graph_federated_credentials",
+        ["GET", "POST"],
+    ),
+    (
+        "/graph/v1.0/applications/<object_id>/federatedIdentityCredentials/"
+        "<credential_id>",
+        "graph_federated_credential",
+        ["DELETE"],
+    ),
     ("/ci/.well-known/openid-configuration", "ci_discovery", ["GET"]),
     ("/ci/keys", "ci_keys", ["GET"]),
     ("/_control/<action>", "control", ["GET", "POST"]),
@@ -63,6 +75,9 @@ _HANDLERS = {
     "graph_add_password": graph.add_password,
     "graph_remove_password": graph.remove_password,
     "graph_service_principals": graph.service_principals,
+    "graph_service_principal": graph.service_principal,
+    "graph_federated_credentials": graph.federated_credentials,
+    "graph_federated_credential": graph.federated_credential,
     "ci_discovery": ci.openid_configuration,
     "ci_keys": ci.keys,
     "control": control.dispatch,

@@ -269,3 +269,42 @@ def service_principals(standin: Standin, request: Request) -> Response:
         sp = graph_admin.create_service_principal(directory, _body(request))
         directory.save()
     return _entity(request, "servicePrincipals/$entity", sp, 201)
+
+
+@_guarded
+def federated_credentials(
+    standin: Standin, request: Request, object_id: str
+) -> Response:
+    _require_manager(standin, request)
+    directory = standin.directory
+    with directory.lock:
+        app = graph_admin.find_application(directory, object_id)
+        if request.method == "GET":
+            listed = app.get("federatedIdentityCredentials", [])
+            return _collection(request, "federatedIdentityCredentials", listed)
+        credential = graph_admin.add_federated_credential(app, _body(request))
+        directory.save()
+    return _entity(request, "federatedIdentityCredentials/$entity", credential, 201)
+
+
+@_guarded
+def federated_credential(
+    standin: Standin, request: Request, object_id: str, credential_id: str
+) -> Response:
+    _require_manager(standin, request)
+    directory = standin.directory
+    with directory.lock:
+        app = graph_admin.find_application(directory, object_id)
+        graph_admin.remove_federated_credential(app, credential_id)
+        directory.save()
+    return Response(status=204)
+
+
+@_guarded
+def service_principal(standin: Standin, request: Request, sp_id: str) -> Response:
+    _require_manager(standin, request)
+    directory = standin.directory
+    with directory.lock:
+        graph_admin.delete_service_principal(directory, sp_id)
+        directory.save()
+    return Response(status=204)

@@ -48,7 +48,8 @@ def _parse_iso(text: str) -> datetime:
 
 def public_view(app: dict) -> dict:
     """The application as Graph shows it: secrets reduced to their hints."""
-    shown = {k: v for k, v in app.items() if k != "passwordCredentials"}
+    hidden = ("passwordCredentials", "federatedIdentityCredentials")
+    shown = {k: v for k, v in app.items() if k not in hidden}
     shown["passwordCredentials"] = [
         {k: v for k, v in p.items() if k not in ("secretDigest", "expiresAt")}
         for p in app["passwordCredentials"]
@@ -248,3 +249,57 @@ def delete_application(directory: Directory, app: dict) -> None:
         del sps[key]
     for grants in directory.data["consents"].values():
         grants.pop(app["appId"], None)
+
+
+def add_federated_credential(app: dict, body: dict) -> dict:
+    """Stored and listed only: the token endpoint takes no client assertions."""
+    name, issuer, subject = (body.get(k) for k in ("name", "issuer", "subject"))
+    audiences = body.get("audiences")
+    if not (name and subject and str(issuer or "").startswith("https://")):
+        raise GraphRequestError(
+            400,
+            "Request_BadRequest",
+            "name, subject and an https issuer are required.",
+        )
+    if not isinstance(audiences, list) or len(audiences) != 1:
+        raise GraphRequestError(
+            400, "Request_BadRequest", "audiences must hold exactly one value."
+        )
+    credentials = app.setdefault("federatedIdentityCredentials", [])
+    if any(c["name"] == name for c in credentials):
+        raise GraphRequestError(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            f"A federated identity credential named '{name}' already exists.",
+        )
+    credential = {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "issuer": issuer,
+        "subject": subject,
+        "audiences": audiences,
+        "description": body.get("description") or None,
+    }
+    credentials.append(credential)
+    return credential
+
+
+def remove_federated_credential(app: dict, credential_id: str) -> None:
+    credentials = app.get("federatedIdentityCredentials", [])
+    kept = [c for c in credentials if c["id"] != credential_id]
+    if len(kept) == len(credentials):
+        raise GraphRequestError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{credential_id}' does not exist.",
+        )
+    app["federatedIdentityCredentials"] = kept
+
+
+def delete_service_principal(directory: Directory, sp_id: str) -> None:
+    sp = directory.data["service_principals"].get(sp_id)
+    if sp is None or sp["tenantId"] != directory.home_tenant:
+        raise GraphRequestError(
+            404, "Request_ResourceNotFound", f"Resource '{sp_id}' does not exist."
+        )
+    del directory.data["service_principals"][sp_id]
