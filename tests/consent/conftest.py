@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import hvac
 import pytest
+
 from consentvault.records import TenantRecords
 from consentvault.sandbox.entra import ControlClient
 from consentvault.settings import PROJECT_ROOT, Settings
@@ -127,6 +128,7 @@ class Run:
 
 def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> Run:
     from click.testing import CliRunner
+
     from consentvault.cli import main
 
     runner = CliRunner()

@@ -12,6 +12,7 @@ import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+
 from consentvault.consent.state import ConsentStates
 from consentvault.entra_client import RETRY_ATTEMPTS
 from consentvault.sandbox.entra import approve

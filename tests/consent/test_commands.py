@@ -7,6 +7,7 @@ import uuid
 
 import click
 import pytest
+
 from consentvault.cli import SUBCOMMANDS, cli
 from consentvault.sandbox.entra import approve
 

@@ -14,6 +14,7 @@ import logging
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
 from consentvault.consent.state import ConsentStates
 from consentvault.records import transit_decrypt
 from consentvault.sandbox.entra import approve

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 import requests
+
 from consentvault import errors
 from consentvault.consent import callback
 from consentvault.consent.redemption import Redemption

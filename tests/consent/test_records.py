@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 
 import pytest
+
 from consentvault import errors
 from consentvault.records import (
     InvalidTenantId,

@@ -6,6 +6,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from consentvault.entra_client import EntraClient, graph_scopes, read_app_credential
 from consentvault.records import TenantRecords
 from consentvault.sandbox.entra import approve
