@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from consentvault.errors import ConfigError
 from consentvault.sandbox.apply import functions
 from consentvault.sandbox.apply.expressions import evaluate, references

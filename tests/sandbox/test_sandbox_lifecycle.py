@@ -16,9 +16,9 @@ from pathlib import Path
 
 import hvac
 import pytest
+
 from consentvault.sandbox.process import stop_pid
 from consentvault.settings import load_settings
-
 from tests.conftest import synthesize, write_test_environment
 
 CONSENTVAULT = [str(Path(sys.executable).parent / "consentvault")]

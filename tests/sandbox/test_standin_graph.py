@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import msal
 import requests
+
 from consentvault.sandbox.entra.client import sign_in
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"

@@ -95,8 +95,8 @@ class OpenBaoServer:
             return self.paths.root_token_file.read_text().strip()
         except FileNotFoundError:
             raise VaultUnavailable(
-                f"no root token at {self.paths.root_token_file}: the sandbox's "
-                "OpenBao was never initialised here; run `consentvault sandbox reset`"
+                f"no root token at {self.paths.root_token_file}: the sandbox was "
+                "never started here; run `consentvault sandbox up`"
             ) from None
 
     def start(self) -> bool:
@@ -159,11 +159,12 @@ class OpenBaoServer:
         )
 
     def _initialise(self) -> None:
-        # A static seal takes no key shares: the reply has the root token and
-        # one recovery key, both kept 0600 beside the data and never printed.
+        # A static seal takes no unseal key shares; one recovery key (for
+        # `bao operator generate-root`) and the root token are kept 0600
+        # beside the data and never printed.
         reply = requests.post(
             f"{self.address}/v1/sys/init",
-            json={},
+            json={"recovery_shares": 1, "recovery_threshold": 1},
             verify=str(self.ca_file) if self.ca_file else True,
             timeout=30,
         )
