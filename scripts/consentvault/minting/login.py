@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from consentvault import errors
@@ -29,8 +29,10 @@ METHODS = ("token", "approle", "jwt")
 class LoginOptions:
     method: str = "token"
     role_id: str | None = None
-    # Environment variable holding the wrapping token of the secret id.
+    # Environment variable holding the wrapping token of the secret id, unless
+    # a caller in this process passes the wrapping token itself.
     secret_id_env: str = "CONSENTVAULT_SECRET_ID_WRAPPED"
+    wrapped_secret_id: str | None = field(default=None, repr=False)
     jwt_env: str | None = None
     jwt_file: Path | None = None
     jwt_role: str | None = None
@@ -58,7 +60,9 @@ def approle_login(
     client: VaultHTTP, settings: MintSettings, options: LoginOptions
 ) -> str:
     role_id = options.role_id or os.environ.get("CONSENTVAULT_ROLE_ID")
-    wrapping_token = os.environ.get(options.secret_id_env, "").strip()
+    wrapping_token = (
+        options.wrapped_secret_id or os.environ.get(options.secret_id_env, "").strip()
+    )
     if not role_id:
         raise errors.UsageError("AppRole login needs --role-id or CONSENTVAULT_ROLE_ID")
     if not wrapping_token:
