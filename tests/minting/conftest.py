@@ -14,6 +14,7 @@ from pathlib import Path
 
 import hvac
 import pytest
+
 from consentvault.settings import Settings
 
 

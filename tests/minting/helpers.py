@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from click.testing import CliRunner
+
 from consentvault.cli import cli
 from consentvault.errors import ConsentVaultError
 from consentvault.records import TenantRecord, TenantRecords

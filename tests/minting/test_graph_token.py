@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import requests
+
 from consentvault.records import TenantRecords
 
 from .helpers import consent, run_cli

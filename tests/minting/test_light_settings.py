@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from consentvault.minting.light_settings import (
     duration_seconds,
     load_mint_settings,
