@@ -173,3 +173,20 @@ def test_federated_credential_and_service_principal_lifecycle(graph, provisioner
     assert removed.status_code == 204
     assert deleted.status_code == 204
     assert filtered == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"displayName": "x", "web": "https://127.0.0.1/cb"},
+        {"displayName": "x", "web": {"redirectUris": "https://127.0.0.1/cb"}},
+        {"displayName": "x", "requiredResourceAccess": [{"resourceAccess": ["id"]}]},
+        ["not", "an", "object"],
+    ],
+    ids=["web-string", "uris-string", "access-strings", "list-body"],
+)
+def test_malformed_application_bodies_are_400(graph, provisioner_token, body):
+    reply = graph("POST", "applications", provisioner_token, json=body)
+
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] in ("Request_BadRequest", "BadRequest")

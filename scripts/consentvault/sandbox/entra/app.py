@@ -11,6 +11,7 @@ import collections
 import logging
 import secrets
 import threading
+import traceback
 from pathlib import Path
 
 from werkzeug.exceptions import HTTPException
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from consentvault.sandbox.entra import ci, control, graph, identity, signin
 from consentvault.sandbox.entra.control import Fault
 from consentvault.sandbox.entra.directory import Directory, TenantSpec
-from consentvault.sandbox.entra.replies import EntraError, graph_error, injected_fault
+from consentvault.sandbox.entra.replies import EntraError, graph_error, service_fault
 from consentvault.sandbox.entra.signing import SigningKey
 
 logger = logging.getLogger("consentvault.sandbox.entra")
@@ -182,6 +183,17 @@ class Standin:
             return _HANDLERS[endpoint](self, request, **args)
         except EntraError as exc:
             return exc.reply(correlation_id)
+        except Exception as exc:
+            # Exception text may quote request values; log where, not what.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            logger.error(
+                "%s in %s:%d while serving %s",
+                type(exc).__name__,
+                Path(frame.filename).name,
+                frame.lineno,
+                request.path,
+            )
+            return service_fault(500, None).reply(correlation_id)
 
     @staticmethod
     def _fault_reply(endpoint: str, fault: Fault, correlation_id: str | None):
@@ -191,7 +203,7 @@ class Standin:
             if fault.retry_after is not None or fault.status == 429:
                 reply.headers["Retry-After"] = str(fault.retry_after or 1)
             return reply
-        return injected_fault(fault.status, fault.retry_after).reply(correlation_id)
+        return service_fault(fault.status, fault.retry_after).reply(correlation_id)
 
 
 def _fault_family(endpoint: str) -> str:

@@ -153,6 +153,8 @@ def _ci_token(standin: Standin, request: Request) -> Response:
     body = _body(request)
     if not isinstance(body.get("claims", {}), dict):
         raise _BadControlRequest("claims must be an object")
+    if not isinstance(body.get("ttl", 0), int):
+        raise _BadControlRequest("ttl must be an integer number of seconds")
     return json_reply({"token": ci.issue_token(standin, request, body)})
 
 

@@ -68,8 +68,11 @@ def _validated_fields(body: dict) -> dict:
     if "signInAudience" in body:
         fields["signInAudience"] = str(body["signInAudience"])
     if "web" in body:
-        uris = (body["web"] or {}).get("redirectUris", [])
-        if not all(isinstance(u, str) and u.startswith("https://") for u in uris):
+        web = body["web"] or {}
+        uris = web.get("redirectUris", []) if isinstance(web, dict) else None
+        if not isinstance(uris, list) or not all(
+            isinstance(u, str) and u.startswith("https://") for u in uris
+        ):
             raise GraphRequestError(
                 400,
                 "Request_BadRequest",
@@ -77,8 +80,24 @@ def _validated_fields(body: dict) -> dict:
             )
         fields["web"] = {"redirectUris": list(uris)}
     if "requiredResourceAccess" in body:
-        fields["requiredResourceAccess"] = list(body["requiredResourceAccess"] or [])
+        access = body["requiredResourceAccess"] or []
+        if not isinstance(access, list) or not all(
+            _is_resource_entry(entry) for entry in access
+        ):
+            raise GraphRequestError(
+                400,
+                "Request_BadRequest",
+                "requiredResourceAccess must be a list of resource entries.",
+            )
+        fields["requiredResourceAccess"] = access
     return fields
+
+
+def _is_resource_entry(entry) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    grants = entry.get("resourceAccess", [])
+    return isinstance(grants, list) and all(isinstance(g, dict) for g in grants)
 
 
 def create_application(directory: Directory, body: dict) -> dict:

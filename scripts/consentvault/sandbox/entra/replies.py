@@ -107,7 +107,7 @@ def missing_parameter(name: str) -> EntraError:
     )
 
 
-def injected_fault(status: int, retry_after: int | None) -> EntraError:
+def service_fault(status: int, retry_after: int | None) -> EntraError:
     """What the control interface makes an endpoint answer instead."""
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if status == 429:
