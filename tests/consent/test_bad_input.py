@@ -258,6 +258,9 @@ def test_expired_state(cli, consent_env, customer, unchanged):
     result = redeem(cli, consent_env, redirect)
 
     assert_refused(result, 7, "consent state expired")
+    # The expired flow is gone for good; presenting it again finds nothing.
+    assert states.version(state_of(url)) == 0
+    assert_refused(redeem(cli, consent_env, redirect), 6, "unknown consent state")
 
 
 def test_state_already_used(cli, consent_env, customer):

@@ -118,6 +118,7 @@ class ConsentStates:
         if data.get("used"):
             raise errors.Conflict("consent state already used: a callback is replayed")
         if int(data.get("expires_at", 0)) <= time.time():
+            self._destroy(path)
             raise errors.ConsentError("consent state expired: start a new consent flow")
 
         used = {**data, "used": True, "used_at": int(time.time())}
@@ -159,6 +160,13 @@ class ConsentStates:
             except hvac.exceptions.InvalidPath:
                 return None, 0
         return response["data"]["data"], int(response["data"]["metadata"]["version"])
+
+    def _destroy(self, path: str) -> None:
+        """Remove an expired flow for good (every version and its metadata)."""
+        with vault_errors(f"destroy consent state {self.vault.kv_mount}/{path}"):
+            self.client.secrets.kv.v2.delete_metadata_and_all_versions(
+                path=path, mount_point=self.vault.kv_mount
+            )
 
     def _unseal(self, path: str, sealed: str) -> dict[str, Any]:
         plaintext = transit_decrypt(
