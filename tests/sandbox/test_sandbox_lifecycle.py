@@ -332,6 +332,20 @@ def test_status_reports_processes_tenants_and_drift(life):
     assert lines[-1].endswith("match the current synth")
 
 
+def test_status_tells_when_the_synth_changed_since_the_apply(life, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(life.outdir, outdir)
+    stack_file = outdir / "stacks" / "local-vault" / "cdk.tf.json"
+    stack_file.write_text(stack_file.read_text().replace("ci-minter", "ci-minter2"))
+
+    done = life.run("status", CDKTF_OUTDIR=str(outdir))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].endswith(
+        "differ from the current synth; run `consentvault sandbox up`"
+    )
+
+
 def test_env_lines_work_in_a_shell(life):
     bao = Path(sys.executable).parent / "bao"
     script = (

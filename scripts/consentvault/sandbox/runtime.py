@@ -130,8 +130,7 @@ class Sandbox:
         )
 
     def applied_digest(self) -> str | None:
-        state = ApplyState.load(self.paths.state_file)
-        return state.stacks.get("_applied", {}).get("digest")
+        return ApplyState.load(self.paths.state_file).applied_digest
 
     def synth_digest(self, outdir: Path | None = None) -> str | None:
         try:

@@ -91,7 +91,7 @@ def _called_functions(value: Any) -> set[str]:
                 if isinstance(part, expressions.Node):
                     walk(part)
 
-    for node in expressions._expressions_in(value):
+    for node in expressions.expressions_in(value):
         walk(node)
     return found
 
@@ -131,7 +131,7 @@ def apply_stacks(
     report = ApplyReport(digest=stacks_digest(stacks))
     for stack in stacks:
         _StackRun(stack, state, ctx, report, echo).run()
-    state.stacks["_applied"] = {"digest": report.digest}
+    state.applied_digest = report.digest
     state.save()
     return report
 

@@ -283,20 +283,20 @@ def parse(source: str) -> Node:
 def references(value: Any) -> set[str]:
     """Addresses (`type.name`, `data.type.name`) that a JSON value refers to."""
     found: set[str] = set()
-    for node in _expressions_in(value):
+    for node in expressions_in(value):
         _collect(node, found)
     return found
 
 
-def _expressions_in(value: Any) -> Iterator[Node]:
+def expressions_in(value: Any) -> Iterator[Node]:
     if isinstance(value, str):
         yield from (part for part in split_template(value) if isinstance(part, Node))
     elif isinstance(value, list):
         for item in value:
-            yield from _expressions_in(item)
+            yield from expressions_in(item)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _expressions_in(item)
+            yield from expressions_in(item)
 
 
 def _collect(node: Node, found: set[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import hvac
@@ -104,6 +103,3 @@ def load_handlers() -> None:
         vault_kv,
         vault_policies,
     )
-
-
-PathLike = str | Path

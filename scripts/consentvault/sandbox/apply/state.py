@@ -24,6 +24,8 @@ class ApplyState:
     path: Path
     stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Digest over every stack of the last complete apply.
+    applied_digest: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> ApplyState:
@@ -33,11 +35,17 @@ class ApplyState:
             raw = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{path}: unreadable apply state ({exc})") from None
-        return cls(path, raw.get("stacks", {}), raw.get("resources", {}))
+        return cls(
+            path,
+            raw.get("stacks", {}),
+            raw.get("resources", {}),
+            raw.get("applied_digest"),
+        )
 
     def save(self) -> None:
         body = {
             "version": STATE_VERSION,
+            "applied_digest": self.applied_digest,
             "stacks": self.stacks,
             "resources": self.resources,
         }
