@@ -220,14 +220,18 @@ class EntraClient:
 
     def _build_application(self) -> msal.ConfidentialClientApplication:
         host = urlsplit(self.authority).hostname or ""
-        return msal.ConfidentialClientApplication(
-            client_id=self.credential.client_id,
-            client_credential=self.credential.client_secret,
-            authority=self.authority,
-            instance_discovery=host in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS,
-            http_client=self._session,
-            http_cache=self._http_cache,
-        )
+        try:
+            return msal.ConfidentialClientApplication(
+                client_id=self.credential.client_id,
+                client_credential=self.credential.client_secret,
+                authority=self.authority,
+                instance_discovery=host in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS,
+                http_client=self._session,
+                http_cache=self._http_cache,
+            )
+        except ValueError:
+            # msal could not read the authority's OpenID configuration.
+            raise self._discovery_failed(f"discover {self.authority}") from None
 
     # Consent URLs and flows
 
@@ -278,9 +282,11 @@ class EntraClient:
         spent, and a second try would only report it as replayed.
         """
 
+        application = self.application
+
         def redeem() -> dict[str, Any]:
             try:
-                return self.application.acquire_token_by_auth_code_flow(
+                return application.acquire_token_by_auth_code_flow(
                     dict(flow), dict(auth_response), scopes=scopes
                 )
             except (ValueError, RuntimeError) as exc:
@@ -293,9 +299,10 @@ class EntraClient:
 
     def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]:
         """An app-only token for this authority's tenant (client credentials)."""
+        application = self.application
         return self._retrying(
             f"get an app token for tenant {self.tenant}",
-            lambda: self.application.acquire_token_for_client(scopes=scopes),
+            lambda: application.acquire_token_for_client(scopes=scopes),
             safe=True,
         )
 
@@ -306,9 +313,10 @@ class EntraClient:
 
         Not retried after a 5xx: the old refresh token may already be spent.
         """
+        application = self.application
         return self._retrying(
             f"refresh a delegated token for tenant {self.tenant}",
-            lambda: self.application.acquire_token_by_refresh_token(
+            lambda: application.acquire_token_by_refresh_token(
                 refresh_token, scopes=scopes
             ),
             safe=False,
@@ -366,9 +374,11 @@ class EntraClient:
             if connect_failed or safe:
                 raise _Transient(reason, None) from None
             raise errors.IdentityPlatformUnavailable(f"{action}: {reason}") from None
-        except ValueError:
-            # msal could not read the OpenID configuration of the authority.
-            raise self._discovery_failed(action) from None
+        except ValueError as exc:
+            # msal's messages may quote request values: name the class only.
+            raise errors.ConsentVaultError(
+                f"{action}: msal refused the request ({type(exc).__name__})"
+            ) from None
         if isinstance(result, dict) and "error" in result:
             raise self._translate_result(action, result, safe)
         return result
