@@ -137,6 +137,24 @@ class ControlClient:
         path = f"/graph/v1.0/applications/{object_id}/addPassword"
         return self._call("POST", path, json=body)
 
+    def add_federated_credential(
+        self,
+        object_id: str,
+        *,
+        name: str,
+        issuer: str,
+        subject: str,
+        audiences: list[str] = ("api://AzureADTokenExchange",),
+    ) -> dict:
+        body = {
+            "name": name,
+            "issuer": issuer,
+            "subject": subject,
+            "audiences": list(audiences),
+        }
+        path = f"/graph/v1.0/applications/{object_id}/federatedIdentityCredentials"
+        return self._call("POST", path, json=body)
+
     def remove_password(self, object_id: str, key_id: str) -> None:
         path = f"/graph/v1.0/applications/{object_id}/removePassword"
         self._call("POST", path, json={"keyId": key_id})

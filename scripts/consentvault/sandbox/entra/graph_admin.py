@@ -271,7 +271,7 @@ def delete_application(directory: Directory, app: dict) -> None:
 
 
 def add_federated_credential(app: dict, body: dict) -> dict:
-    """Stored and listed only: the token endpoint takes no client assertions."""
+    """A trust in another issuer's tokens; `client_auth` checks assertions."""
     name, issuer, subject = (body.get(k) for k in ("name", "issuer", "subject"))
     audiences = body.get("audiences")
     if not (name and subject and str(issuer or "").startswith("https://")):

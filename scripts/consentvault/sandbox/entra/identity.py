@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from consentvault.sandbox.entra import graph_admin, scopes, tokens
+from consentvault.sandbox.entra import client_auth, graph_admin, scopes, tokens
 from consentvault.sandbox.entra.replies import (
     EntraError,
     consent_required,
@@ -98,52 +98,10 @@ def token(standin: Standin, request: Request, tenant: str) -> Response:
             "The app requested an unsupported grant type.",
         )
     with standin.directory.lock:
-        app = _authenticate_client(standin, request, authority_tenant)
+        app = client_auth.authenticate(standin, request, authority_tenant)
         body = handler(standin, request, authority_tenant, app)
         standin.directory.save()
     return json_reply(body)
-
-
-def _authenticate_client(
-    standin: Standin, request: Request, authority_tenant: dict | None
-) -> dict:
-    form = request.form
-    client_id = form.get("client_id", "")
-    secret = form.get("client_secret", "")
-    if request.authorization and request.authorization.type == "basic":
-        client_id = request.authorization.username or client_id
-        secret = request.authorization.password or secret
-    if not client_id:
-        raise missing_parameter("client_id")
-    app = standin.directory.application_by_app_id(client_id.lower())
-    where = authority_tenant["id"] if authority_tenant else "organizations"
-    if app is None:
-        raise EntraError(
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the "
-            f"directory '{where}'. This can happen if the application has not "
-            "been installed by the administrator of the tenant or consented to "
-            "by any user in the tenant.",
-        )
-    if not secret:
-        raise EntraError(
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: "
-            "'client_assertion' or 'client_secret'.",
-            status=401,
-        )
-    if not standin.directory.check_secret(app, secret):
-        raise EntraError(
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided. Ensure the secret being sent in the "
-            "request is the client secret value, not the client secret ID, for a "
-            f"secret added to app '{app['appId']}'.",
-            status=401,
-        )
-    return app
 
 
 def _grant_mismatch() -> EntraError:
