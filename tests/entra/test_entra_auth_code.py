@@ -39,8 +39,12 @@ def test_id_token_echoes_the_nonce_msal_sent(delegated_sign_in, tenants):
     assert len(result["id_token_claims"]["nonce"]) == 64
 
 
-def test_organizations_authority_signs_in_the_chosen_tenant(delegated_sign_in, tenants):
-    cca, flow, reply = delegated_sign_in(tenants[1], authority="organizations")
+@pytest.mark.parametrize("authority", ["organizations", "common"])
+def test_multi_tenant_authority_signs_in_the_chosen_tenant(
+    delegated_sign_in, tenants, authority
+):
+    """msal checks no `tid`: the caller reads it from the id token claims."""
+    cca, flow, reply = delegated_sign_in(tenants[1], authority=authority)
 
     result = cca.acquire_token_by_auth_code_flow(flow, reply)
 
