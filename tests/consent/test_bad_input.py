@@ -351,3 +351,16 @@ def test_vault_sealed(cli, consent_env, customer):
     assert_refused(result, 4, "sealed")
     assert consent_env.snapshot() == before
     assert redeem(cli, consent_env, redirect).exit_code == 0
+
+
+def test_error_passed_as_flags(cli, consent_env, unchanged):
+    url = start(cli, consent_env, "delegated")
+
+    result = cli(
+        ["consent", "redeem", "--state", state_of(url), "--error", "access_denied"]
+        + ["--error-description", "AADSTS65004: User declined to consent."],
+        consent_env.env(),
+    )
+
+    assert_refused(result, 7, "the administrator declined consent")
+    assert "AADSTS65004" in result.stderr
