@@ -183,7 +183,21 @@ def test_throttled_until_retries_run_out(cli, consent_env, customer, unchanged):
     result = redeem(cli, consent_env, redirect)
 
     assert_refused(result, 9, "HTTP 429 (gave up after retries)")
+    assert "the callback can be retried" in result.stderr
     assert consent_env.control.counts()["endpoint:token"] == RETRY_ATTEMPTS
+
+
+def test_a_callback_refused_for_throttling_can_be_retried(cli, consent_env, customer):
+    url = start(cli, consent_env, "admin")
+    redirect = approve(url, ca_file=consent_env.ca_file, tenant=customer)
+    consent_env.control.reset()
+    consent_env.control.fail("token", 503, count=RETRY_ATTEMPTS)
+    assert redeem(cli, consent_env, redirect).exit_code == 9
+
+    retried = redeem(cli, consent_env, redirect)
+
+    assert retried.exit_code == 0, retried.stderr
+    assert_refused(redeem(cli, consent_env, redirect), 8, "already used")
 
 
 def test_one_5xx_is_retried_for_client_credentials(cli, consent_env, customer):

@@ -65,10 +65,16 @@ class Redemption:
         pending = self.states.take(callback.state)
         if callback.kind == "error":
             raise error_from_result(callback.params)
-        if callback.kind == "admin" and pending.mode == "admin":
-            return self._redeem_admin_consent(callback, pending)
-        if callback.kind == "code" and pending.mode == "delegated":
-            return self._redeem_code(callback, pending)
+        try:
+            if callback.kind == "admin" and pending.mode == "admin":
+                return self._redeem_admin_consent(callback, pending)
+            if callback.kind == "code" and pending.mode == "delegated":
+                return self._redeem_code(callback, pending)
+        except errors.IdentityPlatformUnavailable as exc:
+            # Nothing was stored; the same callback may be presented again.
+            if self.states.release(pending):
+                raise type(exc)(f"{exc}; the callback can be retried") from None
+            raise
         raise errors.UsageError(
             f"the callback does not fit its {pending.mode} consent flow"
         )

@@ -55,6 +55,9 @@ class PendingFlow:
     scopes: tuple[str, ...]
     expires_at: int
     flow: dict[str, Any] = dataclasses.field(repr=False)
+    state: str = dataclasses.field(default="", repr=False)
+    # The KV version that marked the flow used; `release` writes over it.
+    used_version: int = 0
 
 
 class ConsentStates:
@@ -124,7 +127,7 @@ class ConsentStates:
         used = {**data, "used": True, "used_at": int(time.time())}
         try:
             with vault_errors(f"mark consent state used {where}"):
-                self.client.secrets.kv.v2.create_or_update_secret(
+                written = self.client.secrets.kv.v2.create_or_update_secret(
                     path=path, secret=used, cas=version, mount_point=self.vault.kv_mount
                 )
         except errors.Conflict:
@@ -143,7 +146,36 @@ class ConsentStates:
             scopes=tuple(data.get("scopes") or ()),
             expires_at=int(data["expires_at"]),
             flow=flow,
+            state=state,
+            used_version=int(written["data"]["version"]),
         )
+
+    def release(self, pending: PendingFlow) -> bool:
+        """Make a taken flow usable again after the platform failed transiently.
+
+        Only the taker can release it (check-and-set on the version that marked
+        it used), so at most one callback still succeeds. False if that failed.
+        """
+        path = self.path(pending.state)
+        data, version = self._read(path)
+        if data is None or version != pending.used_version:
+            return False
+        unused = {k: v for k, v in data.items() if k != "used_at"} | {"used": False}
+        try:
+            with vault_errors(f"release consent state {self.vault.kv_mount}/{path}"):
+                self.client.secrets.kv.v2.create_or_update_secret(
+                    path=path,
+                    secret=unused,
+                    cas=version,
+                    mount_point=self.vault.kv_mount,
+                )
+        except errors.ConsentVaultError as exc:
+            log.warning("could not release consent state: %s", exc)
+            return False
+        log.info(
+            "released consent state %s for a retry", state_digest(pending.state)[:12]
+        )
+        return True
 
     def version(self, state: str) -> int:
         """The KV version of a state's entry (0 if there is none)."""
