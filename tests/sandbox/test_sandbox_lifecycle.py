@@ -17,7 +17,9 @@ from pathlib import Path
 import hvac
 import pytest
 
+from consentvault.sandbox.paths import SandboxPaths
 from consentvault.sandbox.process import stop_pid
+from consentvault.sandbox.runtime import Sandbox
 from consentvault.settings import load_settings
 from tests.conftest import synthesize, write_test_environment
 
@@ -242,6 +244,37 @@ def test_changed_setting_updates_only_that_resource(life):
     assert changes[0].startswith("update   local-vault: vault_token_auth_backend_role.")
     role = life.vault().read("auth/token/roles/tenant-reader")["data"]
     assert role["token_explicit_max_ttl"] == 7200
+
+
+def test_changed_app_registration_is_patched_in_place(life, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(life.outdir, outdir)
+    stack_file = outdir / "stacks" / "local-entra" / "cdk.tf.json"
+    stack_file.write_text(
+        stack_file.read_text().replace(
+            '"display_name": "consentvault (sandbox)"',
+            '"display_name": "consentvault (renamed)"',
+        )
+    )
+    _mark_fresh(outdir)
+    vault = life.settings.vault
+    before = life.vault().secrets.kv.v2.read_secret_metadata(
+        path=vault.app_credential_path, mount_point=vault.kv_mount
+    )["data"]["current_version"]
+
+    done = life.run("up", CDKTF_OUTDIR=str(outdir))
+
+    assert done.returncode == 0, done.stderr
+    assert "update   local-entra: azuread_application." in done.stdout
+    assert "1 change(s) applied" in done.stdout
+    after = life.vault().secrets.kv.v2.read_secret_metadata(
+        path=vault.app_credential_path, mount_point=vault.kv_mount
+    )["data"]["current_version"]
+    assert after == before
+    admin = Sandbox(life.settings, SandboxPaths(life.dir)).graph_admin()
+    apps = admin.request("GET", "/v1.0/applications")["value"]
+    assert "consentvault (renamed)" in [app["displayName"] for app in apps]
+    assert life.run("up").returncode == 0
 
 
 def test_removed_and_counted_out_resources_are_deleted(life, tmp_path):
