@@ -32,6 +32,7 @@ import requests
 import tenacity
 
 from consentvault import errors
+from consentvault.records import normalize_tenant_id
 from consentvault.settings import Settings
 from consentvault.vaultclient import resolve_ca_file, vault_errors
 
@@ -158,7 +159,9 @@ class _PinnedSession(requests.Session):
         self.last_status: int | None = None
         self.last_retry_after: str | None = None
 
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+    def merge_environment_settings(  # type: ignore[no-untyped-def]
+        self, url, proxies, stream, verify, cert
+    ):
         merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
         merged["verify"] = self.verify
         return merged
@@ -199,7 +202,8 @@ class EntraClient:
     ) -> None:
         self.settings = settings
         self.credential = credential
-        self.tenant = tenant
+        # The tenant becomes a URL path segment: a GUID or `organizations` only.
+        self.tenant = tenant if tenant == MULTI_TENANT else normalize_tenant_id(tenant)
         self.authority = f"{settings.entra.authority_host.rstrip('/')}/{tenant}"
         self._session = _PinnedSession(resolve_ca_file(settings.entra.ca_file))
         self._http_cache: dict[Any, Any] = {}

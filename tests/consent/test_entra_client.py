@@ -135,3 +135,9 @@ def test_discovery_is_retried(consent_env, credential, consented):
     entra = EntraClient(consent_env.settings, credential, tenant=consented)
     assert "access_token" in entra.acquire_token_for_client([GRAPH_DEFAULT_SCOPE])
     assert consent_env.control.counts()["endpoint:discovery"] == 3
+
+
+@pytest.mark.parametrize("tenant", ["../common", "contoso.com", "", "common"])
+def test_the_authority_tenant_is_a_guid(consent_env, credential, tenant):
+    with pytest.raises(errors.UsageError):
+        EntraClient(consent_env.settings, credential, tenant=tenant)

@@ -114,7 +114,8 @@ def _page(status: int, title: str, text: str) -> Response:
     body = (
         '<!doctype html>\n<html><head><meta charset="utf-8">'
         f"<title>consentvault: {html.escape(title)}</title></head>\n"
-        f"<body><h1>{html.escape(title)}</h1>\n<p>{html.escape(text)}</p></body></html>\n"
+        f"<body><h1>{html.escape(title)}</h1>\n"
+        f"<p>{html.escape(text)}</p></body></html>\n"
     )
     response = Response(body, status=status, mimetype="text/html")
     response.headers.update(_HEADERS)
