@@ -17,6 +17,7 @@ from pathlib import Path
 
 import hvac
 import pytest
+
 from consentvault.sandbox.entra import ControlClient
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE, SandboxPaths
 from consentvault.sandbox.runtime import OUTDIR_VARIABLE, Sandbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import stat
 
 import hvac
@@ -53,6 +54,29 @@ def test_start_twice_is_a_no_op(server):
 
     assert server.start() is False
     assert server.pid() == pid
+
+
+def test_port_taken_by_another_process_is_refused_before_starting(server):
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", server.port))
+        other.listen()
+
+        with pytest.raises(VaultUnavailable, match=f"127.0.0.1:{server.port} is taken"):
+            server.start()
+
+    assert server.pid() is None
+
+
+def test_server_that_exits_fails_fast_naming_its_log(server):
+    server.dir.mkdir(parents=True)
+    (server.dir / "seal.key").write_bytes(b"too short")
+    (server.dir / "seal.key").chmod(0o600)
+
+    with pytest.raises(VaultUnavailable, match="server.log"):
+        server.start()
+
+    assert server.pid() is None
 
 
 def test_root_token_before_first_start_says_to_run_up(server):

@@ -24,7 +24,12 @@ from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
 from consentvault.errors import ConfigError, VaultUnavailable
 from consentvault.sandbox.paths import SandboxPaths, write_private
 from consentvault.sandbox.pki import ensure_pki
-from consentvault.sandbox.process import running_pid, start_background, stop_pid
+from consentvault.sandbox.process import (
+    port_is_free,
+    running_pid,
+    start_background,
+    stop_pid,
+)
 from consentvault.settings import PROJECT_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -100,9 +105,21 @@ class OpenBaoServer:
             ) from None
 
     def start(self) -> bool:
-        """Start unless running; initialise on first start. True if it started."""
+        """Start unless running and wait until it serves. True if it started."""
+        started = self.launch()
+        if started:
+            self.wait_ready()
+        return started
+
+    def launch(self) -> bool:
+        """Start the process unless it runs; do not wait. True if it started."""
         if self.pid() is not None:
             return False
+        if not port_is_free(self.port):
+            raise VaultUnavailable(
+                f"127.0.0.1:{self.port} is taken by another process; pick another "
+                f"port in vault.address of {self.settings.source}"
+            )
         self._write_config()
         start_background(
             [str(bao_binary()), "server", f"-config={self.config_file}"],
@@ -111,11 +128,14 @@ class OpenBaoServer:
             cwd=PROJECT_ROOT,
             env=None,
         )
+        return True
+
+    def wait_ready(self) -> None:
+        """Wait until it answers; initialise it the first time; until unsealed."""
         health = self._wait_for(lambda h: h is not None)
         if not health.initialized:
             self._initialise()
         self._wait_for(lambda h: h is not None and h.initialized and not h.sealed)
-        return True
 
     def stop(self) -> bool:
         """Stop the server by its recorded pid. True if one was running."""
@@ -143,19 +163,22 @@ class OpenBaoServer:
     def _wait_for(self, condition) -> Health:
         poll = retry(
             retry=retry_if_result(lambda health: not condition(health)),
-            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS),
+            # A server that exited (bad config, port taken) fails at once.
+            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS) | self._exited,
             wait=wait_fixed(0.05),
             retry_error_callback=lambda state: self._startup_failed(),
         )
         return poll(self.health)()
+
+    def _exited(self, retry_state) -> bool:
+        return self.pid() is None
 
     def _startup_failed(self):
         pid = self.pid()
         if pid is not None:
             stop_pid(pid)
         raise VaultUnavailable(
-            f"OpenBao at {self.address} did not become ready within "
-            f"{STARTUP_TIMEOUT_SECONDS} s; see {self.log_file}"
+            f"OpenBao at {self.address} did not become ready; see {self.log_file}"
         )
 
     def _initialise(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -43,6 +44,19 @@ def start_background(
         "started %s (pid %d), log %s", Path(argv[0]).name, process.pid, log_file
     )
     return process.pid
+
+
+def port_is_free(port: int) -> bool:
+    """True if nothing listens on 127.0.0.1:`port` (so our server can bind it)."""
+    with socket.socket() as probe:
+        # As servers do: connections of a stopped server in TIME_WAIT do not
+        # keep its port from being listened on again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def running_pid(pid_file: Path, marker: str) -> int | None:

@@ -58,14 +58,27 @@ class Sandbox:
     # Processes
 
     def start(self) -> list[str]:
-        """Start whatever is not running; the names of what was started."""
+        """Start whatever is not running; the names of what was started.
+
+        Both processes start at once and are then waited for; if either fails,
+        what this call started is stopped again.
+        """
         self.paths.root.mkdir(parents=True, exist_ok=True)
-        started = []
-        if self.standin.start():
-            started.append("entra stand-in")
-        if self.openbao.start():
-            started.append("openbao")
-        return started
+        launched = []
+        try:
+            for name, process in self._parts():
+                if process.launch():
+                    launched.append((name, process))
+            for _, process in launched:
+                process.wait_ready()
+        except BaseException:
+            for _, process in launched:
+                process.stop()
+            raise
+        return [name for name, _ in launched]
+
+    def _parts(self):
+        return [("entra stand-in", self.standin), ("openbao", self.openbao)]
 
     def stop(self) -> list[str]:
         stopped = []

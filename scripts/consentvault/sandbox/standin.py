@@ -18,7 +18,12 @@ from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
 from consentvault.errors import ConfigError, IdentityPlatformUnavailable
 from consentvault.sandbox.paths import SandboxPaths, write_private
 from consentvault.sandbox.pki import ensure_pki
-from consentvault.sandbox.process import running_pid, start_background, stop_pid
+from consentvault.sandbox.process import (
+    port_is_free,
+    running_pid,
+    start_background,
+    stop_pid,
+)
 from consentvault.settings import PROJECT_ROOT, Settings
 
 STARTUP_TIMEOUT_SECONDS = 20
@@ -56,9 +61,21 @@ class StandinProcess:
         return self.paths.entra_control_token_file.read_text().strip()
 
     def start(self) -> bool:
-        """Start unless running. True if it started."""
+        """Start unless running and wait until it serves. True if it started."""
+        started = self.launch()
+        if started:
+            self.wait_ready()
+        return started
+
+    def launch(self) -> bool:
+        """Start the process unless it runs; do not wait. True if it started."""
         if self.pid() is not None:
             return False
+        if not port_is_free(self.port):
+            raise IdentityPlatformUnavailable(
+                f"127.0.0.1:{self.port} is taken by another process; pick another "
+                "port in entra.authority_host"
+            )
         ensure_pki(self.paths.pki)
         if not self.paths.entra_control_token_file.exists():
             write_private(
@@ -85,7 +102,6 @@ class StandinProcess:
             cwd=PROJECT_ROOT,
             env=None,
         )
-        self._wait_until_ready()
         return True
 
     def stop(self) -> bool:
@@ -104,20 +120,24 @@ class StandinProcess:
             return False
         return reply.status_code == 200 and self.provisioner_file.exists()
 
-    def _wait_until_ready(self) -> None:
+    def wait_ready(self) -> None:
         poll = retry(
             retry=retry_if_result(lambda ok: not ok),
-            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS),
+            # A server that exited (bad arguments, port taken) fails at once.
+            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS) | self._exited,
             wait=wait_fixed(0.05),
             retry_error_callback=lambda state: self._startup_failed(),
         )
         poll(self.healthy)()
+
+    def _exited(self, retry_state) -> bool:
+        return self.pid() is None
 
     def _startup_failed(self) -> None:
         pid = self.pid()
         if pid is not None:
             stop_pid(pid)
         raise IdentityPlatformUnavailable(
-            f"the Entra stand-in at {self.authority} did not become ready within "
-            f"{STARTUP_TIMEOUT_SECONDS} s; see {self.log_file}"
+            f"the Entra stand-in at {self.authority} did not become ready; "
+            f"see {self.log_file}"
         )
