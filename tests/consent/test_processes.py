@@ -186,3 +186,30 @@ def test_serve_ignores_other_paths_and_escapes_its_page(consent_env, serve_once)
     assert "<b>" not in hostile.text
     assert "error is malformed" in hostile.text
     assert server.returncode == 2
+
+
+def test_serve_once_gives_up_after_its_timeout(consent_env):
+    done = subprocess.run(
+        [CONSENTVAULT, "consent", "serve", "--once", "--timeout", "1"],
+        env=consent_env.env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 7
+    assert "Error: no callback arrived within 1 s" in done.stderr
+
+
+def test_serve_without_a_certificate_is_a_config_error(consent_env, tmp_path):
+    env = {**consent_env.env(), "CONSENTVAULT_SANDBOX_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [CONSENTVAULT, "consent", "serve", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 3
+    assert "no TLS certificate: pass --cert and --key" in done.stderr
