@@ -164,7 +164,7 @@ def ci_login(story: Story) -> str:
     approle = story.settings.vault.approle
     role = f"auth/{approle.path}/role/{approle.role}"
     role_id = story.root.read(f"{role}/role-id")["data"]["role_id"]
-    wrapped = story.root.write(f"{role}/secret-id", wrap_ttl="60s")["wrap_info"]
+    wrapped = story.root.write_data(f"{role}/secret-id", wrap_ttl="60s")["wrap_info"]
     options = LoginOptions(
         method="approle", role_id=role_id, wrapped_secret_id=wrapped["token"]
     )

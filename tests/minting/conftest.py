@@ -79,8 +79,9 @@ def vault(sandbox) -> LiveVault:
 
 
 @pytest.fixture(autouse=True)
-def clean_ci_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CI variable of the developer's shell or runner leaks into a test."""
+def clean_ci_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No CI variable or ~/.vault-token of the developer leaks into a test."""
+    monkeypatch.setenv("HOME", str(tmp_path))
     for name in list(os.environ):
         if name.startswith(("GITHUB_", "ACTIONS_", "CI_", "GITLAB_")):
             monkeypatch.delenv(name)

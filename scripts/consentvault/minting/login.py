@@ -49,11 +49,14 @@ def login(settings: MintSettings, options: LoginOptions) -> VaultHTTP:
                 "no Vault token: set VAULT_TOKEN, or log in with --auth approle|jwt"
             )
         return client
-    if options.method == "approle":
-        return client.with_token(approle_login(client, settings, options))
-    if options.method == "jwt":
-        return client.with_token(jwt_login(client, settings, options))
-    raise errors.UsageError(f"--auth must be one of {', '.join(METHODS)}")
+    if options.method not in METHODS:
+        raise errors.UsageError(f"--auth must be one of {', '.join(METHODS)}")
+    with client:
+        if options.method == "approle":
+            token = approle_login(client, settings, options)
+        else:
+            token = jwt_login(client, settings, options)
+    return client.with_token(token)
 
 
 def approle_login(
