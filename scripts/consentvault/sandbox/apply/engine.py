@@ -69,6 +69,12 @@ def check_supported(stacks: list[Stack]) -> None:
                     f"{stack.name}: {block.address}: the sandbox's offline apply "
                     f"does not support the {block.kind} type {block.type}"
                 )
+            count = block.body.get("count") if block.kind == "resource" else None
+            if isinstance(count, int) and count not in (0, 1):
+                raise Unsupported(
+                    f"{stack.name}: {block.address}: count = {count}; the sandbox "
+                    "applies count 0 or 1 only"
+                )
             for name in _called_functions(block.body):
                 if name not in functions.FUNCTIONS:
                     raise Unsupported(
@@ -137,32 +143,43 @@ def apply_stacks(
 
 
 class _StackRun:
-    def __init__(self, stack, state, ctx, report, echo) -> None:
-        self.stack: Stack = stack
-        self.state: ApplyState = state
-        self.ctx: ApplyContext = ctx
-        self.report: ApplyReport = report
+    """One stack's apply: deletions first, then every block in reference order."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        state: ApplyState,
+        ctx: ApplyContext,
+        report: ApplyReport,
+        echo: Callable[[str], None],
+    ) -> None:
+        self.stack = stack
+        self.state = state
+        self.ctx = ctx
+        self.report = report
         self.echo = echo
         self.values: dict[str, Any] = {"data": {}, "local": {}}
         self.recorded = state.stack_resources(stack.name)
 
     def run(self) -> None:
-        order = 0
-        kept: set[str] = set()
-        for block in _ordered(self.stack):
+        blocks = _ordered(self.stack)
+        # Resources gone from the stack go first, so that one renamed in the
+        # code but keeping its Vault name is not deleted after its successor.
+        declared = {block.address for block in blocks if block.kind == "resource"}
+        for address in reversed(list(self.recorded)):
+            if address not in declared:
+                self._delete(address)
+        for order, block in enumerate(blocks):
             if block.kind == "local":
                 self.values["local"][block.name] = self._evaluate(block.body)
             elif block.kind == "data":
-                self.values["data"].setdefault(block.type, {})[block.name] = self._read(
-                    block
-                )
+                found = self.values["data"].setdefault(block.type, {})
+                found[block.name] = self._read(block)
             elif self._counted_out(block):
-                continue
+                if block.address in self.recorded:
+                    self._delete(block.address)
             else:
-                order += 1
-                kept.add(block.address)
                 self._apply(block, order)
-        self._delete_removed(kept)
         self.state.stacks[self.stack.name] = {
             "digest": self.stack.digest,
             "outputs": {
@@ -253,21 +270,19 @@ class _StackRun:
         if previous is None or previous["attributes"] is not attributes:
             self.state.save()
 
-    def _delete_removed(self, kept: set[str]) -> None:
-        for address in reversed(list(self.recorded)):
-            if address in kept:
-                continue
-            entry = self.recorded[address]
-            self.report.changes.append(Change("delete", self.stack.name, address))
-            self.echo(str(self.report.changes[-1]))
-            handler = registry.RESOURCES.get(entry["type"])
-            if handler is None:
-                raise Unsupported(
-                    f"{self.stack.name}: {address}: cannot delete {entry['type']}"
-                )
-            handler.delete(self.ctx, entry["attributes"])
-            del self.state.resources[f"{self.stack.name}:{address}"]
-            self.state.save()
+    def _delete(self, address: str) -> None:
+        entry = self.recorded[address]
+        handler = registry.RESOURCES.get(entry["type"])
+        if handler is None:
+            raise Unsupported(
+                f"{self.stack.name}: {address}: cannot delete a {entry['type']}"
+            )
+        change = Change("delete", self.stack.name, address)
+        self.report.changes.append(change)
+        self.echo(str(change))
+        handler.delete(self.ctx, entry["attributes"])
+        del self.state.resources[f"{self.stack.name}:{address}"]
+        self.state.save()
 
     def _announce(self, action: str, block: Block) -> None:
         change = Change(action, self.stack.name, block.address)
