@@ -1,0 +1,103 @@
+"""The policies on the live server: each identity against each path.
+
+`sys/capabilities` answers what a token may do on a path, as Vault evaluates
+the policies the sandbox applied from the synthesized stacks. The table says
+what docs/internals.md intends; "deny" means nothing at all. Broker, minter
+and operator tokens also carry Vault's default policy; minted readers do not.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import new_tenant, run_cli
+
+C, R, U, D, L, S = "create", "read", "update", "delete", "list", "sudo"
+DENY = ()
+
+# (path template, consent-broker, ci-minter, tenant-reader of A, operator)
+MATRIX = [
+    ("consentvault/data/tenants/{a}", (C, R, U), (R,), (R, U), (C, D, R, U)),
+    ("consentvault/data/tenants/{b}", (C, R, U), (R,), DENY, (C, D, R, U)),
+    ("consentvault/metadata/tenants/{a}", DENY, DENY, DENY, (D, L, R)),
+    ("consentvault/destroy/tenants/{a}", DENY, DENY, DENY, (U,)),
+    ("consentvault/data/consent-state/x", (C, D, R, U), DENY, DENY, (C, D, R, U)),
+    ("consentvault/metadata/consent-state/x", (D,), DENY, DENY, (D, L, R)),
+    ("consentvault/data/locks/{a}", DENY, (C, D, R, U), DENY, (C, D, R, U)),
+    ("consentvault/data/app/entra", (R,), (R,), DENY, (C, D, R, U)),
+    ("consentvault-transit/encrypt/tenant-secrets", (U,), DENY, (U,), DENY),
+    ("consentvault-transit/decrypt/tenant-secrets", DENY, DENY, (U,), DENY),
+    ("consentvault-transit/encrypt/consent-state", (U,), DENY, DENY, DENY),
+    ("consentvault-transit/decrypt/consent-state", (U,), DENY, DENY, DENY),
+    ("consentvault-transit/keys/tenant-secrets/rotate", DENY, DENY, DENY, (U,)),
+    ("consentvault-transit/keys/tenant-secrets", DENY, DENY, DENY, DENY),
+    ("auth/token/create/tenant-reader", DENY, (U,), DENY, DENY),
+    ("auth/token/create", DENY, DENY, DENY, DENY),
+    ("auth/token/lookup-accessor", DENY, (U,), DENY, (U,)),
+    ("auth/token/revoke-accessor", DENY, (U,), DENY, (U,)),
+    ("auth/token/accessors/", DENY, DENY, DENY, (L, S)),
+    ("auth/token/roles/tenant-reader", DENY, DENY, DENY, DENY),
+    ("identity/lookup/entity", DENY, (U,), DENY, (U,)),
+    ("identity/entity/id/x", DENY, DENY, DENY, (R, U)),
+    ("sys/audit", DENY, DENY, DENY, (R,)),
+    ("sys/audit-hash/file", DENY, DENY, DENY, (U,)),
+    # Vault's default policy lets any token with it look up a lease.
+    ("sys/leases/lookup", (U,), (U,), DENY, (U,)),
+    ("sys/leases/revoke", DENY, DENY, DENY, (U,)),
+    (
+        "sys/leases/revoke-prefix/auth/token/create/tenant-reader",
+        DENY,
+        DENY,
+        DENY,
+        DENY,
+    ),
+    ("sys/policies/acl/local-operator", DENY, DENY, DENY, DENY),
+    ("sys/auth/token", DENY, DENY, DENY, DENY),
+]
+IDENTITIES = ("consent_broker", "ci_minter", "tenant_reader", "operator")
+
+
+@pytest.fixture(scope="module")
+def tenants(sandbox) -> tuple[str, str]:
+    from .conftest import LiveVault
+
+    vault = LiveVault(sandbox)
+    return new_tenant(vault), new_tenant(vault)
+
+
+def identity_token(vault, identity: str, tenant_a: str) -> str:
+    if identity != "tenant_reader":
+        return vault.token_with(identity)
+    minted = run_cli(
+        ["mint", "vault-token", "--tenant", tenant_a],
+        vault.env(vault.token_with("ci_minter")),
+    )
+    assert minted.exit_code == 0, minted.stderr
+    return json.loads(minted.stdout)["token"]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_capabilities(vault, tenants, identity):
+    tenant_a, tenant_b = tenants
+    token = identity_token(vault, identity, tenant_a)
+    column = 1 + IDENTITIES.index(identity)
+    paths = [row[0].format(a=tenant_a, b=tenant_b) for row in MATRIX]
+
+    answer = vault.root.sys.get_capabilities(paths, token=token)
+
+    found = {path: tuple(sorted(answer[path])) for path in paths}
+    expected = {
+        path: tuple(sorted(row[column])) or ("deny",)
+        for path, row in zip(paths, MATRIX, strict=True)
+    }
+    assert found == expected
+
+
+def test_no_policy_grants_sudo_outside_the_accessor_list(vault):
+    for name in vault.settings.policy_names().values():
+        text = vault.root.sys.read_policy(name)["data"]["rules"]
+        blocks = text.split("path ")
+        sudo_paths = [b.split()[0] for b in blocks if '"sudo"' in b]
+        assert sudo_paths in ([], ['"auth/token/accessors/"']), name
