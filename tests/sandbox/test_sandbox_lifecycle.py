@@ -216,6 +216,23 @@ def test_app_credential_is_in_kv(life):
     assert all(secret.values())
 
 
+def test_up_and_status_print_no_secret(life):
+    vault = life.settings.vault
+    root_token = (life.dir / "openbao" / "root-token").read_text().strip()
+    client_secret = life.vault().secrets.kv.v2.read_secret_version(
+        path=vault.app_credential_path,
+        mount_point=vault.kv_mount,
+        raise_on_deleted_version=True,
+    )["data"]["data"]["client_secret"]
+
+    outputs = [life.run("up"), life.run("status"), life.run("down"), life.run("up")]
+
+    for done in outputs:
+        assert done.returncode == 0, done.stderr
+        assert root_token not in done.stdout + done.stderr
+        assert client_secret not in done.stdout + done.stderr
+
+
 def test_second_up_changes_nothing(life):
     done = life.run("up")
 

@@ -1,0 +1,111 @@
+"""`consentvault sandbox` commands where no sandbox runs: help, refusals, advice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from consentvault.cli import cli
+from tests.conftest import write_test_environment
+
+CONSENTVAULT = str(Path(sys.executable).parent / "consentvault")
+
+
+@pytest.mark.parametrize("command", ["up", "down", "status", "env", "reset"])
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(cli, ["sandbox", command, "--help"])
+
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: cli sandbox {command}")
+    assert len(result.output.splitlines()) > 3
+
+
+@pytest.fixture
+def idle(tmp_path):
+    """The environment of a sandbox that was never started."""
+    env_file = write_test_environment(tmp_path, tmp_path / "sandbox")
+    return {
+        "PATH": "/usr/bin:/bin",
+        "CONSENTVAULT_ENV_FILE": str(env_file),
+        "CONSENTVAULT_SANDBOX_DIR": str(tmp_path / "sandbox"),
+        "CDKTF_OUTDIR": str(tmp_path / "cdktf.out"),
+    }
+
+
+def _run(env, *args):
+    return subprocess.run(
+        [CONSENTVAULT, "sandbox", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_status_of_a_sandbox_never_started(idle):
+    done = _run(idle, "status")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"openbao: {_vault_address(idle)} (stopped)",
+        f"entra stand-in: {_authority(idle)} (stopped)",
+        "stacks: never applied",
+    ]
+
+
+def test_env_before_up_says_to_run_up(idle):
+    done = _run(idle, "env")
+
+    assert done.returncode == 4
+    assert done.stdout == ""
+    assert "run `consentvault sandbox up`" in done.stderr
+
+
+def test_up_without_synth_says_to_run_make_synth_and_starts_nothing(idle):
+    done = _run(idle, "up")
+
+    assert done.returncode == 3
+    assert "run `make synth`" in done.stderr
+    assert not Path(idle["CONSENTVAULT_SANDBOX_DIR"]).exists()
+
+
+def test_down_when_nothing_runs(idle):
+    done = _run(idle, "down")
+
+    assert done.returncode == 0
+    assert done.stdout.strip() == "not running"
+
+
+def test_reset_with_nothing_to_remove(idle):
+    done = _run(idle, "reset", "--yes")
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("nothing to remove")
+
+
+def test_bad_environment_file_is_a_config_error(idle, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "local"\n[vault]\naddress = "ftp://x"\n')
+
+    done = _run({**idle, "CONSENTVAULT_ENV_FILE": str(broken)}, "status")
+
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"Error: {broken}:")
+
+
+def _vault_address(env) -> str:
+    return _setting(env, "vault", "address")
+
+
+def _authority(env) -> str:
+    return _setting(env, "entra", "authority_host")
+
+
+def _setting(env, section, key) -> str:
+    raw = tomllib.loads(Path(env["CONSENTVAULT_ENV_FILE"]).read_text())
+    return raw[section][key]
