@@ -159,3 +159,28 @@ def test_tenant_remove_needs_a_reason_and_a_known_tenant(vault):
         vault.env(operator),
     )
     assert unknown.exit_code == 6
+
+
+def token_leases(vault) -> set[str]:
+    prefix = f"auth/token/create/{vault.settings.vault.token_role}/"
+    listed = vault.root.list(f"sys/leases/lookup/{prefix}") or {"data": {"keys": []}}
+    return {prefix + key for key in listed["data"]["keys"]}
+
+
+def test_revoke_by_lease(vault):
+    tenant = new_tenant(vault)
+    before = token_leases(vault)
+    (minted,) = mint_tokens(vault, tenant, 1)
+    (lease,) = token_leases(vault) - before
+
+    result = revoke(vault, "--lease", lease)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"revoked lease {lease}\n"
+    assert_refused(vault, minted["token"], tenant)
+
+
+def test_unknown_lease_is_not_found(vault):
+    result = revoke(vault, "--lease", "azure/creds/graph-reader/nosuchlease")
+    assert result.exit_code == 6
+    assert "no lease azure/creds/graph-reader/nosuchlease" in result.stderr

@@ -58,6 +58,11 @@ def mint_azure_sp(
             f"no Azure secrets engine role at {path} on {client.address}: the server "
             "lacks the plugin (OpenBao has none) or the stack did not enable it"
         ) from None
+    except errors.PermissionDenied as exc:
+        raise errors.PermissionDenied(
+            f"{exc}; Vault answers 403 both when the policy lacks {path} and when "
+            "no Azure secrets engine is mounted there (OpenBao has none)"
+        ) from None
     data = reply.get("data") or {}
     if not data.get("client_id") or not data.get("client_secret"):
         raise errors.ConsentVaultError(f"GET /v1/{path} returned no credentials")
