@@ -150,6 +150,15 @@ def test_throttling_is_retried_without_a_second_write(vault, delegated_tenant):
     assert stored(vault, delegated_tenant)[0].version == version + 1
 
 
+def test_a_passing_server_error_is_retried(vault, delegated_tenant):
+    version = stored(vault, delegated_tenant)[0].version
+    vault.sandbox.control.fail("token", 503, count=1)
+    result = mint(vault, delegated_tenant)
+    assert result.exit_code == 0, result.stderr
+    assert vault.sandbox.control.grant_count("refresh_token") == 2
+    assert stored(vault, delegated_tenant)[0].version == version + 1
+
+
 def test_failing_platform_leaves_the_record_alone(vault, delegated_tenant):
     record_before, refresh_before = stored(vault, delegated_tenant)
     vault.sandbox.control.fail("token", 503, count=10)
