@@ -9,7 +9,6 @@ imported inside the commands that need them.
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +21,6 @@ from consentvault.minting.light_settings import MintSettings, load_mint_settings
 from consentvault.minting.login import METHODS, LoginOptions, login
 from consentvault.minting.tenant_check import check_tenant_id
 from consentvault.minting.vaulthttp import VaultHTTP
-
-log = logging.getLogger(__name__)
 
 
 def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,6 +86,12 @@ tenant_option = click.option(
     callback=_tenant,
     help="The customer's tenant id (a GUID).",
 )
+out_option = click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --format env: write this file (mode 0600) instead of stdout.",
+)
 format_option = click.option(
     "--format",
     "output_format",
@@ -113,12 +116,7 @@ def mint() -> None:
 @click.option("--job", help="Token metadata (default: from the CI variables).")
 @click.option("--requested-by", help="Token metadata (default: CI actor or user).")
 @format_option
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --format env: write this file (mode 0600) instead of stdout.",
-)
+@out_option
 @login_options
 def vault_token(
     tenant_id: str,
@@ -132,7 +130,7 @@ def vault_token(
     out_file: Path | None,
     login_options: LoginOptions,
 ) -> None:
-    """Mint a Vault token that reads and decrypts only TENANT's record.
+    """Mint a Vault token that reads and decrypts one tenant's record only.
 
     \b
     Example:
@@ -168,12 +166,7 @@ def vault_token(
 @mint.command("graph-token")
 @tenant_option
 @format_option
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --format env: write this file (mode 0600) instead of stdout.",
-)
+@out_option
 @login_options
 def graph_token(
     tenant_id: str,
@@ -181,7 +174,7 @@ def graph_token(
     out_file: Path | None,
     login_options: LoginOptions,
 ) -> None:
-    """Get a fresh Microsoft Graph access token for TENANT.
+    """Get a fresh Microsoft Graph access token for one tenant.
 
     Admin-consent tenants get an app-only token; delegated tenants redeem the
     stored refresh token (concurrent mints for one tenant refresh once).
@@ -206,12 +199,7 @@ def graph_token(
 @mint.command("azure-sp")
 @tenant_option
 @format_option
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --format env: write this file (mode 0600) instead of stdout.",
-)
+@out_option
 @login_options
 def azure_sp(
     tenant_id: str,
