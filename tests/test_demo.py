@@ -62,6 +62,7 @@ def test_demo_tells_the_whole_story(tmp_path):
         assert lines[number - 1].startswith(f"[{number:2}/10] {step}: "), lines
     assert "refused (403)" in lines[6]
     assert "is refused" in lines[8]
+    assert "found in" in lines[9]
     assert lines[-1].startswith("The sandbox is stopped")
     root_token = (sandbox_dir / "openbao" / "root-token").read_text().strip()
     assert root_token not in done.stdout + done.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 import requests
@@ -35,7 +35,9 @@ class Story:
     root: object = None
     admin_tenant: str = ""
     delegated_tenant: str = ""
-    names: dict | None = None
+    policy_names: dict | None = None
+    # Tenant id -> display name, so lines read "Contoso", not a GUID.
+    tenant_names: dict = field(default_factory=dict)
     vault: VaultHTTP | None = None
     minter: VaultHTTP | None = None
     operator: VaultHTTP | None = None
@@ -112,7 +114,7 @@ def sandbox_up(story: Story) -> str:
     story.vault = VaultHTTP(
         box.openbao.address, ca_file=str(ca_file) if ca_file else None
     )
-    story.names = story.settings.policy_names()
+    story.policy_names = story.settings.policy_names()
     return (
         f"OpenBao at {box.openbao.address}, Entra stand-in at "
         f"{box.standin.authority}, stacks applied ({len(report.changes)} change(s))"
@@ -139,7 +141,8 @@ def _consent(story: Story, tenant: dict, mode: str) -> str:
     link = start_consent(broker, story.settings, mode=mode, tenant=tenant["id"])
     redirect = approve(link.url, ca_file=story.box.paths.ca_file, tenant=tenant["id"])
     record = Redemption(broker, story.settings).redeem(from_url(redirect))
-    kept = "refresh token kept as transit ciphertext" if record.secret else "no secret"
+    story.tenant_names[record.tenant_id] = tenant["displayName"]
+    kept = "refresh token stored encrypted" if record.secret else "no secret to keep"
     return (
         f"{tenant['displayName']} ({record.tenant_id}) granted "
         f"{', '.join(record.granted)}; {kept}"
@@ -186,7 +189,7 @@ def mint_token(story: Story) -> str:
         story.minter, story.light, story.admin_tenant, ttl="10m", metadata=_PIPELINE
     )
     return (
-        f"tenant {story.admin_tenant}: accessor {story.minted.accessor}, "
+        f"for {_name(story, story.admin_tenant)}: accessor {story.minted.accessor}, "
         f"expires {story.minted.expires_at}, not renewable"
     )
 
@@ -195,7 +198,10 @@ def read_own_record(story: Story) -> str:
     path = story.light.tenant_path(story.admin_tenant)
     with story.minter.with_token(story.minted.token) as reader:
         data = reader.read(path, f"read {path}")["data"]["data"]
-    return f"{path}: mode {data['mode']}, status {data['status']}"
+    return (
+        f"{_name(story, story.admin_tenant)}'s record read with it "
+        f"(mode {data['mode']}, status {data['status']})"
+    )
 
 
 def read_other_tenant(story: Story) -> str:
@@ -204,7 +210,10 @@ def read_other_tenant(story: Story) -> str:
         try:
             reader.read(path, f"read {path}")
         except errors.PermissionDenied:
-            return f"{path}: refused (403), the token is bound to its own tenant"
+            return (
+                f"{_name(story, story.delegated_tenant)}'s record refused (403): "
+                f"the token is bound to {_name(story, story.admin_tenant)}"
+            )
     raise StepFailed(f"the token minted for {story.admin_tenant} could read {path}")
 
 
@@ -223,8 +232,8 @@ def mint_graph(story: Story) -> str:
     if reply.status_code != 200:
         raise StepFailed(f"Graph /me answered HTTP {reply.status_code}")
     return (
-        f"tenant {story.delegated_tenant} (delegated, refresh token rotated and "
-        f"stored): Graph /me is {reply.json().get('displayName')!r}"
+        f"for {_name(story, story.delegated_tenant)} (refresh token rotated and "
+        f"stored again); Graph /me answered {reply.json().get('displayName')!r}"
     )
 
 
@@ -237,7 +246,11 @@ def revoke_tenant(story: Story) -> str:
         try:
             reader.read(path, f"read {path}")
         except errors.PermissionDenied:
-            return f"{report.summary()}; accessor {story.minted.accessor} is refused"
+            return (
+                f"{_name(story, story.admin_tenant)}: {len(report.revoked)} token(s) "
+                f"stopped at once and revoked; accessor {story.minted.accessor} "
+                "is refused"
+            )
     raise StepFailed(f"accessor {story.minted.accessor} still works after revocation")
 
 
@@ -246,12 +259,16 @@ def verify_audit(story: Story) -> str:
 
     report = verify(story.operator, story.light, story.minted.accessor)
     return (
-        f"devices on, {report.log_file.name} growing; accessor "
-        f"{story.minted.accessor} made {report.requests} request(s), found by HMAC"
+        f"devices on, log being written; accessor {story.minted.accessor} found in "
+        f"{report.requests} request(s) by its HMAC"
     )
 
 
 def _token(story: Story, identity: str) -> str:
-    policy = story.names[identity]
+    policy = story.policy_names[identity]
     reply = story.root.auth.token.create(policies=[policy], ttl="30m")
     return reply["auth"]["client_token"]
+
+
+def _name(story: Story, tenant_id: str) -> str:
+    return story.tenant_names.get(tenant_id, tenant_id)
