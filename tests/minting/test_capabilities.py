@@ -35,6 +35,8 @@ MATRIX = [
     ("consentvault-transit/keys/tenant-secrets", DENY, DENY, DENY, DENY),
     ("auth/token/create/tenant-reader", DENY, (U,), DENY, DENY),
     ("auth/token/create", DENY, DENY, DENY, DENY),
+    ("auth/token/lookup-self", (R,), (R,), (R,), (R,)),
+    ("auth/token/revoke-self", (U,), (U,), (U,), (U,)),
     ("auth/token/lookup-accessor", DENY, (U,), DENY, (U,)),
     ("auth/token/revoke-accessor", DENY, (U,), DENY, (U,)),
     ("auth/token/accessors/", DENY, DENY, DENY, (L, S)),
