@@ -115,6 +115,8 @@ def test_revoke_all_with_yes(vault):
     for tenant, item in minted:
         assert_refused(vault, item["token"], tenant)
     assert vault.root.auth.token.lookup(operator)["data"]["policies"]
+    (fresh,) = mint_tokens(vault, tenants[0], 1)
+    assert read_record(vault.client(fresh["token"]), tenants[0])["tenant_id"]
 
 
 def test_exactly_one_target(vault):

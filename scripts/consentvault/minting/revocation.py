@@ -150,14 +150,38 @@ def revoke_tenant(
 
 
 def revoke_all(client: VaultHTTP, settings: MintSettings) -> list[str]:
-    """Break glass: revoke every token minted from the token role."""
+    """Break glass: stop every tenant's tokens at once, then revoke each one.
+
+    The entities of all tenants with a record are disabled first (a token of
+    a tenant whose record is already gone is still revoked by its role below,
+    only not in the first instant), then every token of the token role is
+    revoked and the entities are enabled again.
+    """
+    mount_accessor = token_mount_accessor(client)
+    entities = [
+        entity["id"]
+        for tenant_id in list_tenants(client, settings)
+        if (entity := tenant_entity(client, mount_accessor, tenant_id))
+    ]
+    for entity_id in entities:
+        set_entity_disabled(client, entity_id, True)
     role = settings.token_role
     owned = find_accessors(client, lambda data: data.get("role") == role)
     revoke_accessors(client, owned)
     for tenant_id in list_locks(client, settings):
         remove_shared_graph_token(client, settings, tenant_id)
+    for entity_id in entities:
+        set_entity_disabled(client, entity_id, False)
     log.info("revoked all %d token(s) of role %s", len(owned), role)
     return owned
+
+
+def list_tenants(client: VaultHTTP, settings: MintSettings) -> list[str]:
+    path = f"{settings.kv_mount}/metadata/{settings.tenants_prefix}"
+    try:
+        return [key for key in client.list(path, f"list {path}") if "/" not in key]
+    except errors.NotFound:
+        return []
 
 
 def find_accessors(
