@@ -165,3 +165,23 @@ def test_no_token_at_all(vault):
     result = mint_with(vault, new_tenant(vault))
     assert result.exit_code == 5
     assert "no Vault token" in result.stderr
+
+
+def test_the_login_token_is_revoked_after_the_mint(vault):
+    tenant = new_tenant(vault)
+    role_id, wrapping = wrapped_secret_id(vault)
+    accessors_before = set(vault.root.list("auth/token/accessors")["data"]["keys"])
+    result = mint_with(
+        vault,
+        tenant,
+        "--auth",
+        "approle",
+        CONSENTVAULT_ROLE_ID=role_id,
+        CONSENTVAULT_SECRET_ID_WRAPPED=wrapping,
+    )
+    assert result.exit_code == 0, result.stderr
+    minted = json.loads(result.stdout)
+    new = (
+        set(vault.root.list("auth/token/accessors")["data"]["keys"]) - accessors_before
+    )
+    assert new == {minted["accessor"]}

@@ -8,14 +8,16 @@ imported inside the commands that need them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from consentvault.errors import ConsentVaultError
 from consentvault.minting import output
 from consentvault.minting.light_settings import MintSettings, load_mint_settings
 from consentvault.minting.login import METHODS, LoginOptions, login
@@ -67,9 +69,22 @@ def login_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _session(options: LoginOptions) -> tuple[MintSettings, VaultHTTP]:
+@contextlib.contextmanager
+def _session(options: LoginOptions) -> Iterator[tuple[MintSettings, VaultHTTP]]:
+    """Settings and a logged-in client; a login made here is revoked after.
+
+    A CI job's AppRole or JWT login token would otherwise outlive the job by
+    its TTL; the credentials minted with it are orphans and stay valid.
+    """
     settings = load_mint_settings()
-    return settings, login(settings, options)
+    client = login(settings, options)
+    try:
+        yield settings, client
+    finally:
+        if options.method != "token":
+            with contextlib.suppress(ConsentVaultError):
+                client.write("auth/token/revoke-self", {}, "revoke the login token")
+        client.close()
 
 
 def _tenant(
@@ -141,11 +156,10 @@ def vault_token(
 
     if out_file is not None and output_format != "env":
         raise click.UsageError("--out is only for --format env")
-    settings, client = _session(login_options)
     metadata = ci_metadata(
         {"pipeline": pipeline, "job": job, "requested_by": requested_by}
     )
-    with client:
+    with _session(login_options) as (settings, client):
         minted = mint_vault_token(
             client,
             settings,
@@ -188,8 +202,7 @@ def graph_token(
 
     if out_file is not None and output_format != "env":
         raise click.UsageError("--out is only for --format env")
-    light, client = _session(login_options)
-    with client:
+    with _session(login_options) as (light, client):
         token = mint_graph_token(client, light, load_settings(), tenant_id)
     secret = output.Secret("access_token", "GRAPH_ACCESS_TOKEN", token.access_token)
     credential = output.Credential(facts=token.facts(), secrets=(secret,))
@@ -219,8 +232,7 @@ def azure_sp(
 
     if out_file is not None and output_format != "env":
         raise click.UsageError("--out is only for --format env")
-    light, client = _session(login_options)
-    with client:
+    with _session(login_options) as (light, client):
         creds = mint_azure_sp(client, light, tenant_id)
     credential = output.Credential(
         facts=creds.facts(),
@@ -274,8 +286,7 @@ def revoke(
             "Revoke EVERY token minted from the token role, for every tenant?",
             abort=True,
         )
-    settings, client = _session(login_options)
-    with client:
+    with _session(login_options) as (settings, client):
         if accessor:
             revocation.revoke_accessor(client, accessor)
             click.echo(f"revoked the token with accessor {accessor}")
@@ -310,8 +321,7 @@ def remove_tenant_command(tenant_id: str, *, reason: str, yes: bool) -> None:
         )
     full_settings = load_settings()
     records = TenantRecords(hvac_client(full_settings), full_settings)
-    settings, client = _session(LoginOptions())
-    with client:
+    with _session(LoginOptions()) as (settings, client):
         removal = remove_tenant(
             client,
             records,
@@ -340,8 +350,7 @@ def verify(accessor: str | None, login_options: LoginOptions) -> None:
     """
     from consentvault.minting.audit import verify_audit
 
-    settings, client = _session(login_options)
-    with client:
+    with _session(login_options) as (settings, client):
         report = verify_audit(client, settings, accessor)
     for line in report.lines():
         click.echo(line)
