@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
-
-from conftest import _subprocess_base_env, synthesize, write_test_environment
+from pathlib import Path
 
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE, SandboxPaths
 from consentvault.sandbox.runtime import OUTDIR_VARIABLE, Sandbox
-from consentvault.settings import PROJECT_ROOT, load_settings
+from consentvault.settings import ENVIRONMENTS_DIR, PROJECT_ROOT, load_settings
 
 STEPS = (
     "sandbox",
@@ -25,19 +26,49 @@ STEPS = (
 )
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def demo_environment(folder: Path, sandbox_dir: Path) -> Path:
+    """environments/local.toml with free ports and this test's sandbox folder."""
+    text = (ENVIRONMENTS_DIR / "local.toml").read_text()
+    for port in ("18200", "18443", "18765"):
+        text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}")
+    text = text.replace('".sandbox/', f'"{sandbox_dir}/')
+    env_file = folder / "demo.toml"
+    env_file.write_text(text)
+    return env_file
+
+
+def base_env() -> dict[str, str]:
+    cleared = ("VAULT_", "AZURE_", "ARM_", "CONSENTVAULT_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(cleared)}
+
+
 def test_demo_tells_the_whole_story(tmp_path):
     sandbox_dir = tmp_path / "sandbox"
-    env_file = write_test_environment(tmp_path, sandbox_dir)
+    env_file = demo_environment(tmp_path, sandbox_dir)
     outdir = tmp_path / "cdktf.out"
-    synthesize(env_file, outdir)
     env = {
-        **_subprocess_base_env(),
+        **base_env(),
         "CONSENTVAULT_ENV_FILE": str(env_file),
         SANDBOX_DIR_VARIABLE: str(sandbox_dir),
         OUTDIR_VARIABLE: str(outdir),
         # The demo must aim at its sandbox even when the shell points elsewhere.
         "VAULT_ADDR": "https://127.0.0.1:9",
     }
+    synth = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=PROJECT_ROOT,
+        env={**env, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert synth.returncode == 0, synth.stderr
     try:
         done = subprocess.run(
             [
