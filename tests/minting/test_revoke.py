@@ -186,3 +186,16 @@ def test_unknown_lease_is_not_found(vault):
     result = revoke(vault, "--lease", "azure/creds/graph-reader/nosuchlease")
     assert result.exit_code == 6
     assert "no lease azure/creds/graph-reader/nosuchlease" in result.stderr
+
+
+def test_tenant_remove_asks_first(vault):
+    tenant = new_tenant(vault)
+    (minted,) = mint_tokens(vault, tenant, 1)
+    result = run_cli(
+        ["tenant", "remove", tenant, "--reason", "changed my mind"],
+        vault.env(vault.token_with("operator")),
+        input="n\n",
+    )
+    assert result.exit_code == 1
+    assert read_record(vault.root, tenant)["status"] == "active"
+    assert read_record(vault.client(minted["token"]), tenant)["tenant_id"] == tenant
