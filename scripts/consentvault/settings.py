@@ -148,7 +148,11 @@ class VaultSettings(_Section):
     tenants_prefix: VaultPath = "tenants"
     consent_state_prefix: VaultPath = "consent-state"
     locks_prefix: VaultPath = "locks"
-    app_credential_path: VaultPath = "app/entra"
+    # The app's credential has a KV v2 mount of its own, without check-and-set:
+    # Terraform is its only writer, and each deploy after a rotation must be
+    # able to write a new version over whatever is there.
+    app_kv_mount: VaultPath = "consentvault-app"
+    app_credential_path: VaultPath = "entra"
     consent_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     token_role: str = "tenant-reader"
     minted_ttl: Duration = "15m"
@@ -157,6 +161,15 @@ class VaultSettings(_Section):
     jwt: JwtAuthSettings | None = None
     approle: AppRoleAuthSettings = Field(default_factory=AppRoleAuthSettings)
     azure: AzureSecretsSettings = Field(default_factory=AzureSecretsSettings)
+
+    @model_validator(mode="after")
+    def _mounts_apart(self) -> VaultSettings:
+        mounts = [self.kv_mount, self.app_kv_mount, self.transit_mount]
+        if len(set(mounts)) != len(mounts):
+            raise ValueError(
+                "kv_mount, app_kv_mount and transit_mount must be different mounts"
+            )
+        return self
 
 
 class Settings(_Section):

@@ -39,3 +39,20 @@ def test_wrong_value_names_the_expectation(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{path}: 1 setting(s) wrong:")
     assert "vault.azure: Value error, subscription_id is required" in message
+
+
+def test_app_credential_mount_must_be_its_own(tmp_path):
+    path = tmp_path / "env.toml"
+    text = load_settings("local").source.read_text()
+    path.write_text(
+        text.replace("[vault]\n", '[vault]\napp_kv_mount = "consentvault"\n')
+    )
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path=path)
+
+    assert caught.value.exit_code == 3
+    assert (
+        "vault: Value error, kv_mount, app_kv_mount and transit_mount must be "
+        "different mounts"
+    ) in str(caught.value)
