@@ -65,6 +65,11 @@ def running_pid(pid_file: Path, marker: str) -> int | None:
         pid = int(pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+    child = _children.get(pid)
+    if child is not None:
+        # Our own child: between fork and exec its command line is still ours,
+        # not the server's, so ask the process object instead.
+        return pid if child.poll() is None else None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
