@@ -1,4 +1,4 @@
-"""The app's msal client, built from Vault's `app/entra` record and settings.
+"""The app's msal client, built from the app credential in Vault and settings.
 
 The client id and secret come from Vault (the stacks write them there), never
 from flags or the environment. The authority is `<authority_host>/<tenant>`;
@@ -97,14 +97,14 @@ class AppCredential:
 
 
 def read_app_credential(client: hvac.Client, settings: Settings) -> AppCredential:
-    """The app's client id and secret from `<kv_mount>/<app_credential_path>`."""
+    """The app's client id and secret from `<app_kv_mount>/<app_credential_path>`."""
     vault = settings.vault
-    where = f"{vault.kv_mount}/{vault.app_credential_path}"
+    where = f"{vault.app_kv_mount}/{vault.app_credential_path}"
     with vault_errors(f"read the app credential {where}"):
         try:
             response = client.secrets.kv.v2.read_secret_version(
                 path=vault.app_credential_path,
-                mount_point=vault.kv_mount,
+                mount_point=vault.app_kv_mount,
                 raise_on_deleted_version=True,
             )
         except hvac.exceptions.InvalidPath:

@@ -62,7 +62,7 @@ def client_id(consent_env) -> str:
     settings = consent_env.settings
     return consent_env.vault_client().secrets.kv.v2.read_secret_version(
         path=settings.vault.app_credential_path,
-        mount_point=settings.vault.kv_mount,
+        mount_point=settings.vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]["client_id"]
 
@@ -137,7 +137,7 @@ def test_bad_client_secret(cli, consent_env, customer, unchanged):
     vault = consent_env.settings.vault
     current = kv.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]
     wrong = {**current["data"], "client_secret": "not-the-secret-" + uuid.uuid4().hex}
@@ -145,7 +145,7 @@ def test_bad_client_secret(cli, consent_env, customer, unchanged):
         path=vault.app_credential_path,
         secret=wrong,
         cas=current["metadata"]["version"],
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
     )
     try:
         result = redeem(cli, consent_env, redirect)
@@ -154,7 +154,7 @@ def test_bad_client_secret(cli, consent_env, customer, unchanged):
             path=vault.app_credential_path,
             secret=current["data"],
             cas=written["data"]["version"],
-            mount_point=vault.kv_mount,
+            mount_point=vault.app_kv_mount,
         )
 
     assert_refused(result, 5, "the app's client secret is invalid")

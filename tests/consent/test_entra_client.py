@@ -83,7 +83,7 @@ def test_missing_app_credential_is_a_config_error(consent_env):
     with pytest.raises(errors.ConfigError) as caught:
         read_app_credential(consent_env.vault_client(), settings)
     assert caught.value.exit_code == 3
-    assert "consentvault/app/none" in str(caught.value)
+    assert "consentvault-app/app/none" in str(caught.value)
 
 
 def test_client_credentials_and_claims(consent_env, credential, consented):

@@ -128,7 +128,7 @@ def test_no_secret_leaks_anywhere(cli, consent_env, customers, caplog, serve_onc
     vault = consent_env.settings.vault
     app = consent_env.vault_client().secrets.kv.v2.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]
     evidence.secret("client secret", app["client_secret"])

@@ -60,7 +60,7 @@ def test_no_secret_leaks_from_minting_or_revoking(vault, watched, caplog, tmp_pa
     records = TenantRecords(root, vault.settings)
     secrets = {
         "app client secret": root.secrets.kv.v2.read_secret_version(
-            path="app/entra", mount_point="consentvault", raise_on_deleted_version=True
+            path="entra", mount_point="consentvault-app", raise_on_deleted_version=True
         )["data"]["data"]["client_secret"],
         "refresh token before": records.decrypt_secret(records.read(delegated))[
             "refresh_token"

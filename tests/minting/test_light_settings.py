@@ -53,6 +53,7 @@ def test_same_names_as_the_full_settings(env_file):
         "kv_mount",
         "tenants_prefix",
         "locks_prefix",
+        "app_kv_mount",
         "app_credential_path",
         "transit_mount",
         "transit_key",

@@ -208,7 +208,7 @@ def test_app_credential_is_in_kv(life):
     vault = life.settings.vault
     secret = life.vault().secrets.kv.v2.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]
 
@@ -221,7 +221,7 @@ def test_up_and_status_print_no_secret(life):
     root_token = (life.dir / "openbao" / "root-token").read_text().strip()
     client_secret = life.vault().secrets.kv.v2.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]["client_secret"]
 
@@ -276,7 +276,7 @@ def test_changed_app_registration_is_patched_in_place(life, tmp_path):
     _mark_fresh(outdir)
     vault = life.settings.vault
     before = life.vault().secrets.kv.v2.read_secret_metadata(
-        path=vault.app_credential_path, mount_point=vault.kv_mount
+        path=vault.app_credential_path, mount_point=vault.app_kv_mount
     )["data"]["current_version"]
 
     done = life.run("up", CDKTF_OUTDIR=str(outdir))
@@ -285,7 +285,7 @@ def test_changed_app_registration_is_patched_in_place(life, tmp_path):
     assert "update   local-entra: azuread_application." in done.stdout
     assert "1 change(s) applied" in done.stdout
     after = life.vault().secrets.kv.v2.read_secret_metadata(
-        path=vault.app_credential_path, mount_point=vault.kv_mount
+        path=vault.app_credential_path, mount_point=vault.app_kv_mount
     )["data"]["current_version"]
     assert after == before
     admin = Sandbox(life.settings, SandboxPaths(life.dir)).graph_admin()

@@ -16,7 +16,7 @@ def test_graph_answers_a_token_got_with_the_applied_app_credential(sandbox):
     vault = sandbox.settings.vault
     credential = sandbox.vault_client().secrets.kv.v2.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]
     customer = sandbox.control.customer_tenants()[0]["id"]
@@ -54,7 +54,7 @@ def test_registered_app_asks_for_the_configured_graph_permissions(sandbox):
     vault = sandbox.settings.vault
     client_id = sandbox.vault_client().secrets.kv.v2.read_secret_version(
         path=vault.app_credential_path,
-        mount_point=vault.kv_mount,
+        mount_point=vault.app_kv_mount,
         raise_on_deleted_version=True,
     )["data"]["data"]["client_id"]
     admin = sandbox.box.graph_admin()

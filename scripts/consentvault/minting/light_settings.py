@@ -51,7 +51,8 @@ class MintSettings:
     kv_mount: str = "consentvault"
     tenants_prefix: str = "tenants"
     locks_prefix: str = "locks"
-    app_credential_path: str = "app/entra"
+    app_kv_mount: str = "consentvault-app"
+    app_credential_path: str = "entra"
     transit_mount: str = "consentvault-transit"
     transit_key: str = "tenant-secrets"
     token_role: str = "tenant-reader"
@@ -125,6 +126,7 @@ def _from_raw(raw: dict[str, Any], path: Path) -> MintSettings:
             "kv_mount",
             "tenants_prefix",
             "locks_prefix",
+            "app_kv_mount",
             "app_credential_path",
             "transit_mount",
             "transit_key",
