@@ -1,4 +1,7 @@
-"""The secrets engines: KV v2 for tenant records, transit for their secrets."""
+"""The secrets engines: KV v2 for tenant records, transit for their secrets.
+
+The app credential has a mount of its own (`stacks/vault_app_credential.py`).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ class SecretEngines(Construct):
             "kv",
             path=vault.kv_mount,
             type="kv-v2",
-            description="consentvault tenant records, consent state, app credential",
+            description="consentvault tenant records, consent state, refresh locks",
         )
         # Every write names the version it replaces: no lost updates.
         self.kv_config = KvSecretBackendV2(

@@ -79,7 +79,6 @@ class VaultStack(TerraformStack):
             self,
             "app_credential",
             vault=vault,
-            kv_mount=engines.kv_config.mount,
             client_id=entra.client_id,
             client_secret=entra.client_secret,
             tenant_id=entra.tenant_id,
@@ -93,4 +92,5 @@ class VaultStack(TerraformStack):
         TerraformOutput(
             self, "audit_devices", value=[device.path for device in audit.devices]
         )
+        TerraformOutput(self, "app_kv_mount", value=app_credential.mount.path)
         TerraformOutput(self, "app_credential_path", value=app_credential.secret.name)

@@ -26,7 +26,11 @@ MATRIX = [
     ("consentvault/data/consent-state/x", (C, D, R, U), DENY, DENY, (C, D, R, U)),
     ("consentvault/metadata/consent-state/x", (D,), DENY, DENY, (D, L, R)),
     ("consentvault/data/locks/{a}", DENY, (C, D, R, U), DENY, (C, D, R, U)),
-    ("consentvault/data/app/entra", (R,), (R,), DENY, (C, D, R, U)),
+    ("consentvault-app/data/entra", (R,), (R,), DENY, (C, D, R, U)),
+    ("consentvault-app/metadata/entra", DENY, DENY, DENY, (D, L, R)),
+    # The credential's former path on the tenant mount gives broker and minter
+    # nothing.
+    ("consentvault/data/app/entra", DENY, DENY, DENY, (C, D, R, U)),
     ("consentvault-transit/encrypt/tenant-secrets", (U,), DENY, (U,), DENY),
     ("consentvault-transit/decrypt/tenant-secrets", DENY, DENY, (U,), DENY),
     ("consentvault-transit/encrypt/consent-state", (U,), DENY, DENY, DENY),

@@ -177,14 +177,42 @@ def test_azure_secrets_only_when_enabled(synthesized):
     assert "object_id" in role["application_object_id"]
 
 
+def kv_config_of_mount(synthesized, path: str) -> tuple[str, dict]:
+    """Key and body of the `vault_kv_secret_backend_v2` of the mount at `path`."""
+    resources = json.loads(synthesized.vault)["resource"]
+    (mount_key,) = [
+        key for key, mount in resources["vault_mount"].items() if mount["path"] == path
+    ]
+    (found,) = [
+        (key, config)
+        for key, config in resources["vault_kv_secret_backend_v2"].items()
+        if config["mount"] == f"${{vault_mount.{mount_key}.path}}"
+    ]
+    return found
+
+
+def test_each_kv_mount_has_its_own_check_and_set_rule(synthesized):
+    vault = synthesized.settings.vault
+    _, tenant_config = kv_config_of_mount(synthesized, vault.kv_mount)
+    _, app_config = kv_config_of_mount(synthesized, vault.app_kv_mount)
+
+    assert has_resource(
+        synthesized, "vault_mount", {"path": vault.app_kv_mount, "type": "kv-v2"}
+    )
+    assert tenant_config["cas_required"] is True
+    assert app_config["cas_required"] is False
+
+
 def test_app_credential_comes_from_the_entra_stack(synthesized):
     vault = synthesized.settings.vault
-    assert has_resource(
-        synthesized,
-        "vault_kv_secret_v2",
-        {"name": vault.app_credential_path, "cas": 0},
-    )
+    config_key, _ = kv_config_of_mount(synthesized, vault.app_kv_mount)
     (secret,) = synthesized.resources("vault", "vault_kv_secret_v2")
+
+    assert secret["mount"] == f"${{vault_kv_secret_backend_v2.{config_key}.mount}}"
+    assert secret["name"] == vault.app_credential_path
+    assert secret["delete_all_versions"] is True
+    # Vault reads check-and-set from options.cas only; none is wanted here.
+    assert "cas" not in secret and "options" not in secret
     for key in ("client_id", "client_secret", "tenant_id"):
         assert f'"{key}" = data.terraform_remote_state.' in secret["data_json"]
     remote = json.loads(synthesized.vault)["data"]["terraform_remote_state"]
