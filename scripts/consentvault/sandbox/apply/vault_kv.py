@@ -1,50 +1,60 @@
-"""KV v2 secrets written by a stack (the Entra app's credential)."""
+"""KV v2 secrets written by a stack (the Entra app's credential).
+
+Each write sends what the vault provider sends: the data, `options` as given,
+and a top-level `cas` only if the stack sets one. Vault reads check-and-set
+from `options.cas` alone and ignores (with a warning, echoed here) the
+top-level field, so a mount with `cas_required` refuses the write here just as
+it refuses `cdktf deploy`.
+"""
 
 from __future__ import annotations
 
 import json
 
-import hvac.exceptions
-
-from consentvault.sandbox.apply.registry import ApplyContext, Attributes, resource
+from consentvault.sandbox.apply.registry import (
+    ApplyContext,
+    Attributes,
+    Replaced,
+    resource,
+    write,
+)
 
 
 @resource("vault_kv_secret_v2")
 class KvSecret:
     def create(self, ctx: ApplyContext, config: Attributes) -> Attributes:
         mount, name = config["mount"], config["name"]
-        # The mount may require check-and-set: write over the version that is
-        # there now (0 when absent), as the provider does after reading it.
-        current = self._metadata(ctx, mount, name)
-        version = current["current_version"] if current else 0
-        written = ctx.vault.secrets.kv.v2.create_or_update_secret(
-            path=name,
-            secret=json.loads(config["data_json"]),
-            cas=version,
-            mount_point=mount,
-        )
+        body = {
+            "data": json.loads(config["data_json"]),
+            "options": config.get("options") or {},
+        }
+        if config.get("cas") is not None:
+            body["cas"] = config["cas"]
+        written = write(ctx, f"{mount}/data/{name}", body)
+        path = f"{mount}/data/{name}"
         return {
             **config,
-            "id": f"{mount}/data/{name}",
-            "path": f"{mount}/data/{name}",
+            "id": path,
+            "path": path,
             "version": written["data"]["version"],
         }
 
     def update(self, ctx, previous: Attributes, config: Attributes) -> Attributes:
+        # The provider writes a new version in place; a new mount or name
+        # replaces the resource.
         if (previous["mount"], previous["name"]) != (config["mount"], config["name"]):
-            self.delete(ctx, previous)
+            return Replaced.update(self, ctx, previous, config)
         return self.create(ctx, config)
 
     def delete(self, ctx: ApplyContext, previous: Attributes) -> None:
-        if self._metadata(ctx, previous["mount"], previous["name"]):
-            ctx.vault.secrets.kv.v2.delete_metadata_and_all_versions(
+        # As the provider: all versions and the metadata, or else only the
+        # newest version (a soft delete that older versions survive).
+        kv = ctx.vault.secrets.kv.v2
+        if previous.get("delete_all_versions"):
+            kv.delete_metadata_and_all_versions(
                 path=previous["name"], mount_point=previous["mount"]
             )
-
-    def _metadata(self, ctx: ApplyContext, mount: str, name: str) -> dict | None:
-        try:
-            return ctx.vault.secrets.kv.v2.read_secret_metadata(
-                path=name, mount_point=mount
-            )["data"]
-        except hvac.exceptions.InvalidPath:
-            return None
+        else:
+            kv.delete_latest_version_of_secret(
+                path=previous["name"], mount_point=previous["mount"]
+            )
