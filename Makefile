@@ -48,8 +48,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 check: setup
-	$(BIN)/ruff format --check scripts stacks tests main.py
-	$(BIN)/ruff check scripts stacks tests main.py
+	$(BIN)/ruff format --check scripts stacks tests bench main.py
+	$(BIN)/ruff check scripts stacks tests bench main.py
 
 sandbox-up: setup synth
 	$(BIN)/consentvault sandbox up

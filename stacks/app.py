@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cdktf import App
-from consentvault.settings import PROJECT_ROOT, Settings
 
+from consentvault.settings import PROJECT_ROOT, Settings
 from stacks.config import EntraStackConfig, VaultStackConfig
 from stacks.entra_stack import EntraStack
 from stacks.vault_stack import VaultStack

@@ -12,8 +12,8 @@ from cdktf import (
     S3Backend,
     TerraformStack,
 )
-from consentvault.settings import SettingsError
 
+from consentvault.settings import SettingsError
 from stacks.config import StackPlacement
 
 # The option that keeps one stack's state apart from the other's, and its

@@ -12,8 +12,9 @@ from cdktf_cdktf_provider_azuread.data_azuread_service_principal import (
     DataAzureadServicePrincipal,
 )
 from cdktf_cdktf_provider_azuread.service_principal import ServicePrincipal
-from consentvault.settings import EntraSettings
 from constructs import Construct
+
+from consentvault.settings import EntraSettings
 
 # Microsoft Graph's application id is the same in every tenant; the ids of its
 # roles and scopes are looked up by name from its service principal.

@@ -22,9 +22,9 @@ from cdktf_cdktf_provider_azuread.application_federated_identity_credential impo
 )
 from cdktf_cdktf_provider_azuread.application_password import ApplicationPasswordA
 from cdktf_cdktf_provider_time.rotating import Rotating
-from consentvault.settings import EntraSettings
 from constructs import Construct
 
+from consentvault.settings import EntraSettings
 from stacks.config import StackPlacement
 
 

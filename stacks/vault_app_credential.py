@@ -6,8 +6,9 @@ from cdktf import Fn
 from cdktf_cdktf_provider_vault.kv_secret_backend_v2 import KvSecretBackendV2
 from cdktf_cdktf_provider_vault.kv_secret_v2 import KvSecretV2
 from cdktf_cdktf_provider_vault.mount import Mount
-from consentvault.settings import VaultSettings
 from constructs import Construct
+
+from consentvault.settings import VaultSettings
 
 
 class AppCredential(Construct):

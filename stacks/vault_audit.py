@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_vault.audit import Audit
-from consentvault.settings import AuditDeviceSettings
 from constructs import Construct
+
+from consentvault.settings import AuditDeviceSettings
 
 
 class AuditDevices(Construct):

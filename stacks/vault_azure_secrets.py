@@ -6,9 +6,9 @@ from cdktf_cdktf_provider_vault.azure_secret_backend import AzureSecretBackend
 from cdktf_cdktf_provider_vault.azure_secret_backend_role import (
     AzureSecretBackendRole,
 )
-from consentvault.settings import AzureSecretsSettings
 from constructs import Construct
 
+from consentvault.settings import AzureSecretsSettings
 from stacks.durations import duration_seconds
 
 

@@ -9,9 +9,9 @@ from cdktf_cdktf_provider_vault.approle_auth_backend_role import (
 from cdktf_cdktf_provider_vault.auth_backend import AuthBackend
 from cdktf_cdktf_provider_vault.jwt_auth_backend import JwtAuthBackend
 from cdktf_cdktf_provider_vault.jwt_auth_backend_role import JwtAuthBackendRole
-from consentvault.settings import AppRoleAuthSettings, JwtAuthSettings
 from constructs import Construct
 
+from consentvault.settings import AppRoleAuthSettings, JwtAuthSettings
 from stacks.config import StackPlacement
 from stacks.durations import duration_seconds
 

@@ -10,9 +10,9 @@ from cdktf_cdktf_provider_vault.mount import Mount
 from cdktf_cdktf_provider_vault.transit_secret_backend_key import (
     TransitSecretBackendKey,
 )
-from consentvault.settings import VaultSettings
 from constructs import Construct
 
+from consentvault.settings import VaultSettings
 from stacks.durations import duration_seconds
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import jinja2
 from cdktf_cdktf_provider_vault.policy import Policy
-from consentvault.settings import PROJECT_ROOT, VaultSettings
 from constructs import Construct
+
+from consentvault.settings import PROJECT_ROOT, VaultSettings
 
 POLICY_DIR = PROJECT_ROOT / "policies"
 # Identity name (as in the settings' policy names) -> template file stem.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_vault.token_auth_backend_role import TokenAuthBackendRole
-from consentvault.settings import VaultSettings
 from constructs import Construct
 
+from consentvault.settings import VaultSettings
 from stacks.durations import duration_seconds
 
 

@@ -35,7 +35,9 @@ ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
 DEFAULT_ENVIRONMENT = "local"
 
 # Vault path segments: no slashes at either end, no spaces, no `..`.
-VaultPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
+VaultPath = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+]
 # Vault durations as the API accepts them: "90s", "15m", "24h".
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]+[smhd]?$")]
 
@@ -196,7 +198,9 @@ def environment_file(name: str | None = None) -> Path:
         return Path(explicit)
     name = name or os.environ.get("CONSENTVAULT_ENV") or DEFAULT_ENVIRONMENT
     if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
-        raise SettingsError(f"environment name {name!r} is not of the form [a-z][a-z0-9-]*")
+        raise SettingsError(
+            f"environment name {name!r} is not of the form [a-z][a-z0-9-]*"
+        )
     return ENVIRONMENTS_DIR / f"{name}.toml"
 
 

@@ -27,7 +27,9 @@ from consentvault.settings import PROJECT_ROOT, Settings
 log = logging.getLogger(__name__)
 
 # hvac exception class -> the error we raise for it.
-_TRANSLATIONS: dict[type[hvac.exceptions.VaultError], type[errors.ConsentVaultError]] = {
+_TRANSLATIONS: dict[
+    type[hvac.exceptions.VaultError], type[errors.ConsentVaultError]
+] = {
     hvac.exceptions.InvalidRequest: errors.UsageError,
     hvac.exceptions.ParamValidationError: errors.UsageError,
     hvac.exceptions.Unauthorized: errors.PermissionDenied,
@@ -59,7 +61,9 @@ def translate(exc: Exception, action: str) -> errors.ConsentVaultError:
             f"{action}: TLS verification failed; set VAULT_CACERT to the server's CA"
         )
     if isinstance(exc, requests.exceptions.RequestException):
-        return errors.VaultUnavailable(f"{action}: Vault is unreachable ({type(exc).__name__})")
+        return errors.VaultUnavailable(
+            f"{action}: Vault is unreachable ({type(exc).__name__})"
+        )
     raise TypeError(f"not a Vault failure: {type(exc).__name__}")
 
 
@@ -106,7 +110,9 @@ def client_from_environment(settings: Settings | None = None) -> hvac.Client:
             "VAULT_SKIP_VERIFY is set: consentvault never disables TLS verification; "
             "set VAULT_CACERT to the server's CA bundle instead"
         )
-    address = os.environ.get("VAULT_ADDR") or (settings.vault.address if settings else None)
+    address = os.environ.get("VAULT_ADDR") or (
+        settings.vault.address if settings else None
+    )
     if not address:
         raise errors.ConfigError("no Vault address: set VAULT_ADDR")
     ca_file = os.environ.get("VAULT_CACERT") or resolve_ca_file(

@@ -18,8 +18,8 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from cdktf import Testing  # noqa: E402
-from consentvault.settings import Settings, load_settings  # noqa: E402
 
+from consentvault.settings import Settings, load_settings  # noqa: E402
 from stacks import build_app  # noqa: E402
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hcl2
 import jinja2
 import pytest
-from consentvault.settings import load_settings
 
+from consentvault.settings import load_settings
 from stacks.vault_policies import IDENTITIES, render_policy
 
 ACCESSOR = "auth_token_0123abcd"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from consentvault.settings import PROJECT_ROOT
 
 PYTHON = sys.executable

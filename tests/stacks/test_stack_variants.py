@@ -6,8 +6,8 @@ import json
 
 import cdktf
 import pytest
-from consentvault.settings import BackendSettings, SettingsError, load_settings
 
+from consentvault.settings import BackendSettings, SettingsError, load_settings
 from stacks import build_app
 
 
