@@ -199,3 +199,15 @@ def test_tenant_remove_asks_first(vault):
     assert result.exit_code == 1
     assert read_record(vault.root, tenant)["status"] == "active"
     assert read_record(vault.client(minted["token"]), tenant)["tenant_id"] == tenant
+
+
+@pytest.mark.parametrize("option", ["--accessor", "--lease", "--tenant"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_blank_target_is_a_usage_error_and_revokes_nothing(vault, option, value):
+    tenant = new_tenant(vault)
+    (minted,) = mint_tokens(vault, tenant, 1)
+
+    result = revoke(vault, option, value)
+
+    assert result.exit_code == 2, f"exit {result.exit_code}"
+    assert read_record(vault.client(minted["token"]), tenant)["tenant_id"] == tenant

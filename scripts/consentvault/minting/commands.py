@@ -244,9 +244,26 @@ def azure_sp(
     output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
 
 
+def _not_blank(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    # An empty value must not count as "not given": the command would then
+    # fall through to revoking everything.
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
+
+
 @click.command()
-@click.option("--accessor", help="Revoke the token with this accessor.")
-@click.option("--lease", "lease_id", help="Revoke this lease (e.g. an azure-sp).")
+@click.option(
+    "--accessor", callback=_not_blank, help="Revoke the token with this accessor."
+)
+@click.option(
+    "--lease",
+    "lease_id",
+    callback=_not_blank,
+    help="Revoke this lease (e.g. an azure-sp).",
+)
 @click.option(
     "--tenant",
     "tenant_id",
@@ -276,7 +293,7 @@ def revoke(
     """
     from consentvault.minting import revocation
 
-    chosen = [accessor, lease_id, tenant_id, revoke_everything or None]
+    chosen = [accessor, lease_id, tenant_id, True if revoke_everything else None]
     if sum(value is not None for value in chosen) != 1:
         raise click.UsageError(
             "give exactly one of --accessor, --lease, --tenant or --all"
@@ -287,19 +304,21 @@ def revoke(
             abort=True,
         )
     with _session(login_options) as (settings, client):
-        if accessor:
+        if accessor is not None:
             revocation.revoke_accessor(client, accessor)
             click.echo(f"revoked the token with accessor {accessor}")
-        elif lease_id:
+        elif lease_id is not None:
             revocation.revoke_lease(client, lease_id)
             click.echo(f"revoked lease {lease_id}")
-        elif tenant_id:
+        elif tenant_id is not None:
             report = revocation.revoke_tenant(client, settings, tenant_id)
             click.echo(report.summary())
-        else:
+        elif revoke_everything is True:
             revoked = revocation.revoke_all(client, settings)
             role = settings.token_role
             click.echo(f"revoked {len(revoked)} token(s) minted from role {role}")
+        else:
+            raise AssertionError("revoke: no target chosen")
 
 
 def remove_tenant_command(tenant_id: str, *, reason: str, yes: bool) -> None:
