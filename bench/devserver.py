@@ -67,13 +67,14 @@ def bench_server() -> Iterator[BenchServer]:
                 "-dev-tls",
                 f"-dev-tls-cert-dir={tmp}",
                 "-dev-no-store-token",
-                f"-dev-root-token-id={root_token}",
                 f"-dev-listen-address=127.0.0.1:{port}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "HOME": str(tmp)},
+            # The root token goes in the environment, not on the command line,
+            # where any local user could read it from /proc/<pid>/cmdline.
+            env={**os.environ, "HOME": str(tmp), "BAO_DEV_ROOT_TOKEN_ID": root_token},
         )
         try:
             yield _provision(tmp, port, root_token)
