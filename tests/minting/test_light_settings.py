@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from consentvault.minting.light_settings import (
 )
 from consentvault.settings import ENVIRONMENTS_DIR, load_settings
 from consentvault.vaultclient import resolve_ca_file as full_resolve_ca_file
+
+from .helpers import run_cli
 
 MINIMAL = """
 name = "tiny"
@@ -42,46 +45,73 @@ def env_file(request, tmp_path) -> Path:
     return request.param
 
 
+# Light fields whose full counterpart is not `full.vault.<same name>`.
+SPECIAL_FIELDS = {
+    "name": lambda full: full.name,
+    "source": None,  # where the light loader read from; no full counterpart
+    "ca_file": lambda full: full_resolve_ca_file(full.vault.ca_file),
+    "approle_path": lambda full: full.vault.approle.path,
+    "approle_role": lambda full: full.vault.approle.role,
+    "jwt_path": lambda full: full.vault.jwt and full.vault.jwt.path,
+    "jwt_role": lambda full: full.vault.jwt and full.vault.jwt.role,
+    "jwt_audience": lambda full: full.vault.jwt and full.vault.jwt.bound_audiences[0],
+    "azure_enabled": lambda full: full.vault.azure.enabled,
+    "azure_path": lambda full: full.vault.azure.path,
+    "azure_role": lambda full: full.vault.azure.role,
+    "audit": lambda full: [(d.type, d.path, d.options) for d in full.vault.audit],
+}
+
+
+def light_value(light, name: str):
+    if name == "ca_file":
+        return resolve_ca_file(light.ca_file)
+    if name == "audit":
+        return [(d.type, d.path, d.options) for d in light.audit]
+    return getattr(light, name)
+
+
 def test_same_names_as_the_full_settings(env_file):
     full = load_settings(path=env_file)
     light = load_mint_settings(path=env_file)
-    vault = full.vault
-    assert light.name == full.name
-    assert light.address == vault.address
-    assert resolve_ca_file(light.ca_file) == full_resolve_ca_file(vault.ca_file)
-    for key in (
-        "kv_mount",
-        "tenants_prefix",
-        "locks_prefix",
-        "app_kv_mount",
-        "app_credential_path",
-        "transit_mount",
-        "transit_key",
-        "token_role",
-        "minted_ttl",
-        "minted_max_ttl",
-    ):
-        assert getattr(light, key) == getattr(vault, key), key
-    assert (light.approle_path, light.approle_role) == (
-        vault.approle.path,
-        vault.approle.role,
-    )
-    if vault.jwt is None:
-        assert light.jwt_path is None
+    # Every field of the dataclass is compared: a new one is either a
+    # same-named vault setting or must be added to SPECIAL_FIELDS.
+    for item in dataclasses.fields(light):
+        name = item.name
+        if name in SPECIAL_FIELDS:
+            expected = SPECIAL_FIELDS[name]
+            if expected is None:
+                continue
+            assert light_value(light, name) == expected(full), name
+        else:
+            assert hasattr(full.vault, name), f"{name}: no counterpart in settings"
+            assert getattr(light, name) == getattr(full.vault, name), name
+
+
+# Each case: what is added to MINIMAL, and the key the message must name.
+BROKEN_SETTINGS = {
+    "no audience": ("[vault.jwt]\nbound_audiences = []\n", "vault.jwt.bound_audiences"),
+    "approle not a table": ('[vault]\napprole = "x"\n', "[vault.approle]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_SETTINGS))
+def test_foreseeable_mistakes_are_configuration_errors(case, tmp_path):
+    added, key = BROKEN_SETTINGS[case]
+    path = tmp_path / "broken.toml"
+    # `[vault]` already opens the table in MINIMAL: add to it there.
+    if added.startswith("[vault]\n"):
+        text = MINIMAL.replace("[vault]\n", added)
     else:
-        assert (light.jwt_path, light.jwt_role, light.jwt_audience) == (
-            vault.jwt.path,
-            vault.jwt.role,
-            vault.jwt.bound_audiences[0],
-        )
-    assert (light.azure_enabled, light.azure_path, light.azure_role) == (
-        vault.azure.enabled,
-        vault.azure.path,
-        vault.azure.role,
+        text = MINIMAL + added
+    path.write_text(text)
+
+    result = run_cli(
+        ["mint", "vault-token", "--tenant", "00000000-0000-0000-0000-000000000001"],
+        {"CONSENTVAULT_ENV_FILE": str(path), "VAULT_TOKEN": "unused"},
     )
-    assert [(d.type, d.path, d.options) for d in light.audit] == [
-        (d.type, d.path, d.options) for d in vault.audit
-    ]
+
+    assert result.exit_code == 3, f"exit {result.exit_code}"
+    assert str(path) in result.stderr and key in result.stderr
 
 
 @pytest.mark.parametrize(

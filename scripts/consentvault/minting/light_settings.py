@@ -115,10 +115,10 @@ def load_mint_settings(
 
 
 def _from_raw(raw: dict[str, Any], path: Path) -> MintSettings:
-    vault = raw["vault"]
-    approle = vault.get("approle", {})
-    jwt = vault.get("jwt")
-    azure = vault.get("azure", {})
+    vault = _table(raw, "vault", path, required=True)
+    approle = _table(vault, "vault.approle", path)
+    jwt = _table(vault, "vault.jwt", path) if "jwt" in vault else None
+    azure = _table(vault, "vault.azure", path)
     defaults = MintSettings.__dataclass_fields__
     picked = {
         key: str(vault[key])
@@ -145,20 +145,45 @@ def _from_raw(raw: dict[str, Any], path: Path) -> MintSettings:
         approle_role=approle.get("role", defaults["approle_role"].default),
         jwt_path=jwt.get("path", "jwt-ci") if jwt is not None else None,
         jwt_role=jwt.get("role", "ci-minter") if jwt is not None else None,
-        jwt_audience=jwt["bound_audiences"][0] if jwt is not None else None,
+        jwt_audience=_first_audience(jwt, path) if jwt is not None else None,
         azure_enabled=bool(azure.get("enabled", False)),
         azure_path=azure.get("path", defaults["azure_path"].default),
         azure_role=azure.get("role", defaults["azure_role"].default),
-        audit=tuple(
-            AuditDevice(d["type"], d["path"], dict(d.get("options", {})))
-            for d in vault["audit"]
-        ),
+        audit=tuple(_audit_device(d, path) for d in vault["audit"]),
         **picked,
     )
     # Fail here, not halfway through a mint, on a duration Vault would refuse.
     duration_seconds(settings.minted_ttl)
     duration_seconds(settings.minted_max_ttl)
     return settings
+
+
+def _table(
+    parent: dict[str, Any], dotted: str, path: Path, *, required: bool = False
+) -> dict[str, Any]:
+    """The sub-table `dotted` names; {} when optional and absent."""
+    key = dotted.rsplit(".", 1)[-1]
+    if key not in parent and not required:
+        return {}
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{dotted}] must be a table")
+    return value
+
+
+def _first_audience(jwt: dict[str, Any], path: Path) -> str:
+    audiences = jwt.get("bound_audiences")
+    if not isinstance(audiences, list) or not audiences:
+        raise ConfigError(
+            f"{path}: vault.jwt.bound_audiences must list at least one audience"
+        )
+    return str(audiences[0])
+
+
+def _audit_device(device: Any, path: Path) -> AuditDevice:
+    if not isinstance(device, dict):
+        raise ConfigError(f"{path}: each [[vault.audit]] entry must be a table")
+    return AuditDevice(device["type"], device["path"], dict(device.get("options", {})))
 
 
 def resolve_ca_file(value: str | None) -> str | None:
