@@ -25,7 +25,6 @@ import dataclasses
 import datetime
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -35,6 +34,7 @@ import hvac.exceptions
 
 from consentvault import errors
 from consentvault.settings import Settings
+from consentvault.tenant_ids import GUID as _GUID
 from consentvault.vaultclient import vault_errors
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ STATUSES: tuple[str, ...] = ("active", "needs_consent", "revoked")
 # How often an idempotent update re-reads and retries after losing a race.
 DEFAULT_UPDATE_ATTEMPTS = 3
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The fields of the record table; anything else found in KV is kept as `extra`.
 _RECORD_KEYS = (
     "tenant_id",

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import hvac
 import hvac.exceptions
 import requests
 
 from consentvault import errors
-from consentvault.settings import PROJECT_ROOT, Settings
+from consentvault.settings import Settings
+from consentvault.vaultenv import read_environment
+from consentvault.vaultenv import resolve_ca_file as resolve_ca_file
 
 log = logging.getLogger(__name__)
 
@@ -95,42 +95,15 @@ def _path_of(url: str | None) -> str:
     return path.split("?", 1)[0]
 
 
-def resolve_ca_file(value: str | None) -> str | None:
-    """A CA bundle path from settings, relative paths taken from the project root."""
-    if not value:
-        return None
-    path = Path(value)
-    return str(path if path.is_absolute() else PROJECT_ROOT / path)
-
-
 def client_from_environment(settings: Settings | None = None) -> hvac.Client:
     """An hvac client for the caller, configured as the vault CLI would be."""
-    if os.environ.get("VAULT_SKIP_VERIFY", "").lower() in {"1", "true", "yes"}:
-        raise errors.ConfigError(
-            "VAULT_SKIP_VERIFY is set: consentvault never disables TLS verification; "
-            "set VAULT_CACERT to the server's CA bundle instead"
-        )
-    address = os.environ.get("VAULT_ADDR") or (
-        settings.vault.address if settings else None
-    )
-    if not address:
-        raise errors.ConfigError("no Vault address: set VAULT_ADDR")
-    ca_file = os.environ.get("VAULT_CACERT") or resolve_ca_file(
-        settings.vault.ca_file if settings else None
+    found = read_environment(
+        settings.vault.address if settings else None,
+        settings.vault.ca_file if settings else None,
     )
     return hvac.Client(
-        url=address,
-        token=_token_from_environment(),
-        namespace=os.environ.get("VAULT_NAMESPACE") or None,
-        verify=ca_file or True,
+        url=found.address,
+        token=found.token,
+        namespace=found.namespace,
+        verify=found.ca_file or True,
     )
-
-
-def _token_from_environment() -> str | None:
-    token = os.environ.get("VAULT_TOKEN")
-    if token:
-        return token.strip()
-    token_file = Path.home() / ".vault-token"
-    with contextlib.suppress(OSError):
-        return token_file.read_text(encoding="utf-8").strip() or None
-    return None

@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from consentvault.minting.light_settings import (
-    duration_seconds,
-    load_mint_settings,
-    resolve_ca_file,
-)
+from consentvault.minting.light_settings import duration_seconds, load_mint_settings
 from consentvault.settings import ENVIRONMENTS_DIR, load_settings
-from consentvault.vaultclient import resolve_ca_file as full_resolve_ca_file
+from consentvault.vaultenv import resolve_ca_file
 
 from .helpers import run_cli
 
@@ -49,7 +45,7 @@ def env_file(request, tmp_path) -> Path:
 SPECIAL_FIELDS = {
     "name": lambda full: full.name,
     "source": None,  # where the light loader read from; no full counterpart
-    "ca_file": lambda full: full_resolve_ca_file(full.vault.ca_file),
+    "ca_file": lambda full: resolve_ca_file(full.vault.ca_file),
     "approle_path": lambda full: full.vault.approle.path,
     "approle_role": lambda full: full.vault.approle.role,
     "jwt_path": lambda full: full.vault.jwt and full.vault.jwt.path,

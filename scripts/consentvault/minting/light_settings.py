@@ -184,11 +184,3 @@ def _audit_device(device: Any, path: Path) -> AuditDevice:
     if not isinstance(device, dict):
         raise ConfigError(f"{path}: each [[vault.audit]] entry must be a table")
     return AuditDevice(device["type"], device["path"], dict(device.get("options", {})))
-
-
-def resolve_ca_file(value: str | None) -> str | None:
-    """A CA bundle path from settings; relative paths start at the project root."""
-    if not value:
-        return None
-    path = Path(value)
-    return str(path if path.is_absolute() else PROJECT_ROOT / path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consentvault import errors
-from consentvault.minting.light_settings import MintSettings, resolve_ca_file
+from consentvault.minting.light_settings import MintSettings
 from consentvault.minting.vaulthttp import VaultHTTP, client_from_environment
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,7 @@ class LoginOptions:
 
 def login(settings: MintSettings, options: LoginOptions) -> VaultHTTP:
     """A Vault client carrying the caller's token, by the chosen method."""
-    client = client_from_environment(
-        settings.address, resolve_ca_file(settings.ca_file)
-    )
+    client = client_from_environment(settings.address, settings.ca_file)
     if options.method == "token":
         if not client.token:
             raise errors.PermissionDenied(

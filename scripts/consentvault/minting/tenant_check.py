@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from consentvault import errors
 from consentvault.minting.light_settings import MintSettings
 from consentvault.minting.vaulthttp import VaultHTTP
-
-# The same canonical form `records.normalize_tenant_id` accepts.
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from consentvault.tenant_ids import canonical_or_none
 
 
 def check_tenant_id(value: str) -> str:
     """The tenant id as a lower-case GUID, or a usage error."""
-    tenant_id = value.strip().lower()
-    if not _GUID.fullmatch(tenant_id):
+    tenant_id = canonical_or_none(value)
+    if tenant_id is None:
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise errors.UsageError(f"tenant id {shown!r} is not a GUID")
     return tenant_id

@@ -11,17 +11,15 @@ Not thread safe: give each thread its own client.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import logging
-import os
 import ssl
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from consentvault import errors
+from consentvault.vaultenv import read_environment
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,7 @@ _STATUS_ERRORS: dict[int, type[errors.ConsentVaultError]] = {
     429: errors.VaultUnavailable,
     500: errors.VaultUnavailable,
     502: errors.VaultUnavailable,
+    501: errors.VaultUnavailable,  # not initialised
     503: errors.VaultUnavailable,
 }
 
@@ -233,35 +232,14 @@ def _parse(raw: bytes) -> Any:
 def client_from_environment(
     address: str | None = None, ca_file: str | None = None
 ) -> VaultHTTP:
-    """A client configured as the vault CLI would be, settings as fallback.
+    """A client configured as the vault CLI would be (see `vaultenv`).
 
-    VAULT_ADDR, VAULT_TOKEN (else `~/.vault-token`), VAULT_NAMESPACE and
-    VAULT_CACERT win over the given address and CA bundle. VAULT_SKIP_VERIFY
-    is refused: TLS verification is never turned off.
+    The environment wins over the given address and CA bundle (from settings).
     """
-    if os.environ.get("VAULT_SKIP_VERIFY", "").lower() in {"1", "true", "yes"}:
-        raise errors.ConfigError(
-            "VAULT_SKIP_VERIFY is set: consentvault never disables TLS verification; "
-            "set VAULT_CACERT to the server's CA bundle instead"
-        )
-    chosen = os.environ.get("VAULT_ADDR") or address
-    if not chosen:
-        raise errors.ConfigError("no Vault address: set VAULT_ADDR")
+    found = read_environment(address, ca_file)
     return VaultHTTP(
-        chosen,
-        token=token_from_environment(),
-        namespace=os.environ.get("VAULT_NAMESPACE") or None,
-        ca_file=os.environ.get("VAULT_CACERT") or ca_file,
+        found.address,
+        token=found.token,
+        namespace=found.namespace,
+        ca_file=found.ca_file,
     )
-
-
-def token_from_environment() -> str | None:
-    """VAULT_TOKEN, else the vault CLI's token file, else None."""
-    token = os.environ.get("VAULT_TOKEN", "").strip()
-    if token:
-        return token
-    with contextlib.suppress(OSError):
-        return (Path.home() / ".vault-token").read_text(
-            encoding="utf-8"
-        ).strip() or None
-    return None
