@@ -2,8 +2,9 @@
 
 Only metadata is ever shown (mode, status, grants, who and when); the secret
 material stays transit ciphertext and is not even read back for display.
-Commands that change or remove records (offboarding) belong to this group
-too and share `_open_records`.
+`tenant remove` (offboarding) lives here too: it reads the record through
+`_open_records` and leaves the revocation and destruction to
+`minting.offboarding`.
 """
 
 from __future__ import annotations
@@ -85,9 +86,33 @@ def remove_tenant(tenant_id: str, reason: str, yes: bool) -> None:
     Example:
       consentvault tenant remove 3f2c6f0e-... --reason "contract ended"
     """
-    from consentvault.minting.commands import remove_tenant_command
+    import getpass
 
-    remove_tenant_command(tenant_id, reason=reason, yes=yes)
+    from consentvault.minting.light_settings import load_mint_settings
+    from consentvault.minting.login import LoginOptions, login
+    from consentvault.minting.offboarding import remove_tenant as offboard
+    from consentvault.records import normalize_tenant_id
+
+    tenant_id = normalize_tenant_id(tenant_id)
+    if not reason.strip():
+        raise click.UsageError("--reason must say why the tenant is removed")
+    if not yes:
+        click.confirm(
+            f"Revoke every credential of tenant {tenant_id} and destroy its record?",
+            abort=True,
+        )
+    records = _open_records()
+    light = load_mint_settings()
+    with login(light, LoginOptions()) as client:
+        removal = offboard(
+            client,
+            records,
+            light,
+            tenant_id,
+            reason=reason.strip(),
+            removed_by=getpass.getuser(),
+        )
+    click.echo(removal.summary())
 
 
 def _row(record: TenantRecord) -> dict[str, str]:

@@ -140,6 +140,41 @@ def test_tenant_remove_revokes_and_destroys(vault):
         vault.root.secrets.kv.v2.read_secret_metadata(
             path=f"tenants/{tenant}", mount_point="consentvault"
         )
+    # Offboarding leaves the entity disabled: nothing bound to it works again.
+    assert entity_of(vault, tenant)["disabled"] is True
+    again = run_cli(
+        ["mint", "vault-token", "--tenant", tenant],
+        vault.env(vault.token_with("ci_minter")),
+    )
+    assert again.exit_code == 6, f"exit {again.exit_code}"
+
+
+def entity_of(vault, tenant_id: str) -> dict:
+    accessor = vault.root.read("sys/auth")["data"]["token/"]["accessor"]
+    reply = vault.root.write_data(
+        "identity/lookup/entity",
+        data={"alias_name": tenant_id, "alias_mount_accessor": accessor},
+    )
+    return reply["data"]
+
+
+def test_revoke_tenant_deletes_the_shared_graph_token_and_enables_again(vault):
+    tenant = new_tenant(vault)
+    mint_tokens(vault, tenant, 1)
+    lock = f"locks/{tenant}"
+    vault.root.secrets.kv.v2.create_or_update_secret(
+        path=lock, secret={"state": "done"}, cas=0, mount_point="consentvault"
+    )
+
+    result = revoke(vault, "--tenant", tenant)
+
+    assert result.exit_code == 0, f"exit {result.exit_code}"
+    assert "entity enabled again" in result.stdout
+    assert entity_of(vault, tenant)["disabled"] is False
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        vault.root.secrets.kv.v2.read_secret_metadata(
+            path=lock, mount_point="consentvault"
+        )
 
 
 def test_tenant_remove_needs_a_reason_and_a_known_tenant(vault):

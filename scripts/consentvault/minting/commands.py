@@ -321,37 +321,6 @@ def revoke(
             raise AssertionError("revoke: no target chosen")
 
 
-def remove_tenant_command(tenant_id: str, *, reason: str, yes: bool) -> None:
-    """The body of `tenant remove` (the command itself lives in tenants.py)."""
-    import getpass
-
-    from consentvault.minting.offboarding import remove_tenant
-    from consentvault.records import TenantRecords, normalize_tenant_id
-    from consentvault.settings import load_settings
-    from consentvault.vaultclient import client_from_environment as hvac_client
-
-    tenant_id = normalize_tenant_id(tenant_id)
-    if not reason.strip():
-        raise click.UsageError("--reason must say why the tenant is removed")
-    if not yes:
-        click.confirm(
-            f"Revoke every credential of tenant {tenant_id} and destroy its record?",
-            abort=True,
-        )
-    full_settings = load_settings()
-    records = TenantRecords(hvac_client(full_settings), full_settings)
-    with _session(LoginOptions()) as (settings, client):
-        removal = remove_tenant(
-            client,
-            records,
-            settings,
-            tenant_id,
-            reason=reason.strip(),
-            removed_by=getpass.getuser(),
-        )
-    click.echo(removal.summary())
-
-
 @click.group()
 def audit() -> None:
     """Check Vault's audit trail."""

@@ -1,5 +1,10 @@
 """`tenant remove`: revoke everything of a tenant, then destroy its record.
 
+The steps run in an order that leaves no window: the record is marked
+`revoked` first (check-and-set), so no mint starts for the tenant from then
+on; then its entity is disabled, the shared Graph-token record deleted and
+its tokens revoked (see `revocation`); the entity stays disabled.
+
 The reason is written into one last version of the record just before the
 record is destroyed. Vault's audit log keeps that request (its values HMAC'd
 with the audit device's key, so `sys/audit-hash` of the reason finds it), which
@@ -28,8 +33,9 @@ class Removal:
     def summary(self) -> str:
         return (
             f"tenant {self.revocation.tenant_id} removed: "
-            f"{len(self.revocation.revoked)} token(s) revoked, reason written as "
-            f"version {self.final_version}, record destroyed (all versions)"
+            f"{len(self.revocation.revoked)} token(s) revoked, entity left "
+            f"disabled, reason written as version {self.final_version}, record "
+            "destroyed (all versions)"
         )
 
 
@@ -44,7 +50,6 @@ def remove_tenant(
 ) -> Removal:
     """Offboard one tenant; `NotFound` before anything changes if unknown."""
     records.read(tenant_id)
-    revocation = revoke_tenant(client, settings, tenant_id)
 
     def mark_removed(record: TenantRecord) -> TenantRecord:
         extra = {
@@ -56,6 +61,7 @@ def remove_tenant(
         return dataclasses.replace(record, status="revoked", secret="", extra=extra)
 
     final = records.update(tenant_id, mark_removed, idempotent=True)
+    revocation = revoke_tenant(client, settings, tenant_id, enable_again=False)
     records.destroy(tenant_id)
     log.info("tenant %s removed (final version %d)", tenant_id, final.version)
     return Removal(revocation, final.version)

@@ -1,11 +1,19 @@
 """Revoke minted credentials: one, all of a tenant's at once, or every one.
 
 Revoking a tenant must stop its tokens *at once*, but revoking tokens one by
-one takes a call each. So the tenant's entity (found by its alias, the tenant
-id, on the token auth mount) is disabled first: Vault then refuses every token
-bound to it in one step. The tokens are revoked one by one after that, and the
-entity is enabled again only once none is left, so later mints work. If
-anything fails midway the entity stays disabled: failing closed.
+one takes a call each. So the steps run in this order, each closing a window
+the next would leave open:
+
+1. the tenant's entity (found by its alias, the tenant id, on the token auth
+   mount) is disabled: Vault then refuses every token bound to it in one step,
+   including a graph-token's own helper token mid-refresh;
+2. the shared Graph-token record (`locks/<tenant>`) is deleted, so no later
+   mint reuses an access token handed out before;
+3. the tokens are revoked one by one (twice, for those minted meanwhile);
+4. for `revoke --tenant` the entity is enabled again, so later mints work;
+   offboarding leaves it disabled.
+
+If anything fails midway the entity stays disabled: failing closed.
 """
 
 from __future__ import annotations
@@ -33,13 +41,15 @@ class TenantRevocation:
     entity_id: str | None
     revoked: list[str] = field(default_factory=list)
     shared_graph_token_removed: bool = False
+    entity_enabled_again: bool = False
 
     def summary(self) -> str:
         if self.entity_id is None:
             return f"tenant {self.tenant_id}: no credential was ever minted"
+        after = "enabled again" if self.entity_enabled_again else "left disabled"
         return (
             f"tenant {self.tenant_id}: entity {self.entity_id} disabled, "
-            f"{len(self.revoked)} token(s) revoked, entity enabled again"
+            f"{len(self.revoked)} token(s) revoked, entity {after}"
         )
 
 
@@ -121,18 +131,26 @@ def set_entity_disabled(client: VaultHTTP, entity_id: str, disabled: bool) -> No
 
 
 def revoke_tenant(
-    client: VaultHTTP, settings: MintSettings, tenant_id: str
+    client: VaultHTTP,
+    settings: MintSettings,
+    tenant_id: str,
+    *,
+    enable_again: bool = True,
 ) -> TenantRevocation:
-    """Stop every credential of a tenant at once, then revoke each one."""
+    """Stop every credential of a tenant at once, then revoke each one.
+
+    With `enable_again` false (offboarding) the entity stays disabled.
+    """
     entity = tenant_entity(client, token_mount_accessor(client), tenant_id)
     report = TenantRevocation(tenant_id, entity["id"] if entity else None)
+    if entity is not None:
+        set_entity_disabled(client, entity["id"], True)
     report.shared_graph_token_removed = remove_shared_graph_token(
         client, settings, tenant_id
     )
     if entity is None:
         return report
 
-    set_entity_disabled(client, entity["id"], True)
     try:
         # A second pass catches tokens minted while the first one ran.
         for _ in range(2):
@@ -144,7 +162,9 @@ def revoke_tenant(
             f"{exc}; entity {entity['id']} of tenant {tenant_id} stays disabled, "
             "so its tokens stay refused: run the revocation again"
         ) from None
-    set_entity_disabled(client, entity["id"], False)
+    if enable_again:
+        set_entity_disabled(client, entity["id"], False)
+        report.entity_enabled_again = True
     log.info("tenant %s: %d token(s) revoked", tenant_id, len(report.revoked))
     return report
 
@@ -165,14 +185,14 @@ def revoke_all(client: VaultHTTP, settings: MintSettings) -> list[str]:
     ]
     for entity_id in entities:
         set_entity_disabled(client, entity_id, True)
-    role = settings.token_role
-    owned = find_accessors(client, lambda data: data.get("role") == role)
+    roles = (settings.token_role, settings.refresh_token_role)
+    owned = find_accessors(client, lambda data: data.get("role") in roles)
     revoke_accessors(client, owned)
     for tenant_id in list_locks(client, settings):
         remove_shared_graph_token(client, settings, tenant_id)
     for entity_id in entities:
         set_entity_disabled(client, entity_id, False)
-    log.info("revoked all %d token(s) of role %s", len(owned), role)
+    log.info("revoked all %d token(s) of roles %s", len(owned), ", ".join(roles))
     return owned
 
 
