@@ -315,7 +315,9 @@ class EntraClient:
     ) -> dict[str, Any]:
         """A delegated token from a stored refresh token (which may rotate).
 
-        Not retried after a 5xx: the old refresh token may already be spent.
+        Retried after a 5xx as after a 429: Microsoft does not revoke a refresh
+        token when it is used (each use adds a rotated one), so repeating the
+        grant with the same token is safe.
         """
         application = self.application
         return self._retrying(
@@ -323,7 +325,7 @@ class EntraClient:
             lambda: application.acquire_token_by_refresh_token(
                 refresh_token, scopes=scopes
             ),
-            safe=False,
+            safe=True,
         )
 
     # Errors and retries

@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 # The minter's own tenant-bound token lives just long enough for one refresh.
 HELPER_TOKEN_TTL = "2m"
-# Refresh grants tried per mint when the platform answers 5xx.
-REFRESH_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,8 @@ def _refresh(reader: TenantReader, settings: Settings, tenant_id: str) -> Shared
     entra = EntraClient(settings, credential, tenant=tenant_id)
     scopes = graph_scopes(settings.entra.delegated_permissions)
     try:
-        reply = _redeem(entra, refresh_token, scopes)
+        # entra_client repeats the grant after a 429 or 5xx (safe: see there).
+        reply = entra.acquire_token_by_refresh_token(refresh_token, scopes)
     except errors.ConsentError as exc:
         _mark_needs_consent(records, tenant_id)
         raise errors.ConsentError(
@@ -199,25 +198,6 @@ def _refresh(reader: TenantReader, settings: Settings, tenant_id: str) -> Shared
         reused=False,
         access_token=reply["access_token"],
     )
-
-
-def _redeem(entra: Any, refresh_token: str, scopes: list[str]) -> dict[str, Any]:
-    """The refresh grant, repeated after a 5xx as well as after a 429.
-
-    entra_client repeats only throttled refresh grants, as a refresh token may
-    be spent by a request that failed late. Microsoft's refresh tokens are not
-    revoked when used (each use adds a rotated one), so repeating the grant
-    with the same stored token is safe; nothing is written until one succeeds.
-    """
-    import tenacity
-
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(errors.IdentityPlatformUnavailable),
-        stop=tenacity.stop_after_attempt(REFRESH_ATTEMPTS),
-        wait=tenacity.wait_exponential(multiplier=0.2, max=2),
-        reraise=True,
-    )
-    return retrying(entra.acquire_token_by_refresh_token, refresh_token, scopes)
 
 
 def _mark_needs_consent(records: Any, tenant_id: str) -> None:

@@ -11,7 +11,19 @@ token was written last. Instead the jobs meet at a lock record
 - the others poll, and once it is `done` open the shared access token instead
   of refreshing; a leader that fails writes `failed` with the reason, which
   its waiters report in turn;
+- the leader renews its lease (check-and-set) every `RENEW_SECONDS` while it
+  refreshes, so a slow refresh (retries after 429/5xx, HTTP timeouts) keeps
+  the lock; it stops renewing after `REFRESH_LIMIT_SECONDS`, so a hung leader
+  loses it all the same;
 - a lease that runs out (a leader that died) lets the next job take over.
+
+`held_until` is the leader's wall-clock time, read by other machines. A
+waiter therefore also watches the lock itself: a lease counts as lapsed only
+if `held_until` is more than `CLOCK_SKEW_SECONDS` in the past, or the lock
+has not changed for `LEASE_SECONDS` by the waiter's own monotonic clock
+(a live leader renews well within that). Clocks may thus differ by up to
+`CLOCK_SKEW_SECONDS` without a live leader being overtaken early; a dead
+leader's lock is taken over after at most `LEASE_SECONDS` of silence.
 
 A `done` token is reused by later callers too while it has
 `REUSE_MARGIN_SECONDS` left, so bursts of mints cost one refresh.
@@ -22,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +47,12 @@ from consentvault.minting.vaulthttp import VaultHTTP
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30
-WAIT_SECONDS = 60
+RENEW_SECONDS = LEASE_SECONDS / 3
+CLOCK_SKEW_SECONDS = 15
+# The identity platform calls of one refresh are bounded by entra_client's
+# retries (4 attempts, 10 s timeouts, Retry-After honoured up to 10 s each).
+REFRESH_LIMIT_SECONDS = 120
+WAIT_SECONDS = REFRESH_LIMIT_SECONDS + LEASE_SECONDS
 POLL_SECONDS = 0.1
 REUSE_MARGIN_SECONDS = 300
 
@@ -70,6 +88,7 @@ def single_flight(
     holder = secrets.token_hex(8)
     saw_refreshing = False
     deadline = time.monotonic() + wait_seconds
+    watched = _Silence()
     while True:
         version, data = lock.read()
         state, now = data.get("state"), time.time()
@@ -78,7 +97,7 @@ def single_flight(
             return SharedToken(float(data["expires_at"]), True, token)
         if state == "failed" and saw_refreshing:
             raise _leader_failure(tenant_id, data.get("error"))
-        if state == "refreshing" and data.get("held_until", 0) > now:
+        if state == "refreshing" and not _lapsed(data, now, watched.since(version)):
             saw_refreshing = True
             if time.monotonic() > deadline:
                 raise errors.Conflict(
@@ -87,16 +106,36 @@ def single_flight(
                 )
             time.sleep(POLL_SECONDS)
             continue
-        taken = lock.write(
-            {
-                "state": "refreshing",
-                "holder": holder,
-                "held_until": now + LEASE_SECONDS,
-            },
-            cas=version,
-        )
+        taken = lock.write(_refreshing(holder), cas=version)
         if taken is not None:
             return _lead(lock, taken, holder, tenant_id, refresh, cipher)
+
+
+def _refreshing(holder: str) -> dict[str, Any]:
+    return {
+        "state": "refreshing",
+        "holder": holder,
+        "held_until": time.time() + LEASE_SECONDS,
+    }
+
+
+def _lapsed(data: dict[str, Any], now: float, silent_for: float) -> bool:
+    """Whether a `refreshing` lock may be taken over (see the module docstring)."""
+    stale = float(data.get("held_until", 0)) + CLOCK_SKEW_SECONDS < now
+    return stale or silent_for > LEASE_SECONDS
+
+
+class _Silence:
+    """How long, by this process's monotonic clock, a lock version has stood."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.seen_at = time.monotonic()
+
+    def since(self, version: int) -> float:
+        if version != self.version:
+            self.version, self.seen_at = version, time.monotonic()
+        return time.monotonic() - self.seen_at
 
 
 def _lead(
@@ -108,24 +147,77 @@ def _lead(
     cipher: Cipher,
 ) -> SharedToken:
     log.info("tenant %s: took the refresh lock", tenant_id)
-    try:
-        fresh = refresh()
-    except BaseException as exc:
-        reason = "consent" if isinstance(exc, errors.ConsentError) else "other"
-        # Tell the waiters; the refresh's own error is what this job reports.
-        with contextlib.suppress(errors.ConsentVaultError):
-            lock.write({"state": "failed", "holder": holder, "error": reason}, version)
-        raise
-    sealed = cipher.seal(tenant_id, fresh.access_token)
-    data = {
-        "state": "done",
-        "holder": holder,
-        "access_token": sealed,
-        "expires_at": fresh.expires_epoch,
-    }
-    if lock.write(data, version) is None:
-        log.warning("tenant %s: lost the refresh lock before sharing", tenant_id)
+    with _LeaseKeeper(lock, version, holder) as keeper:
+        try:
+            fresh = refresh()
+        except BaseException as exc:
+            reason = "consent" if isinstance(exc, errors.ConsentError) else "other"
+            # Tell the waiters; the refresh's own error is what this job reports.
+            with contextlib.suppress(errors.ConsentVaultError):
+                lock.write(
+                    {"state": "failed", "holder": holder, "error": reason},
+                    keeper.stop(),
+                )
+            raise
+        sealed = cipher.seal(tenant_id, fresh.access_token)
+        data = {
+            "state": "done",
+            "holder": holder,
+            "access_token": sealed,
+            "expires_at": fresh.expires_epoch,
+        }
+        if lock.write(data, keeper.stop()) is None:
+            log.warning("tenant %s: lost the refresh lock before sharing", tenant_id)
     return fresh
+
+
+class _LeaseKeeper:
+    """Renews the leader's lease from a thread while the refresh runs.
+
+    Each renewal is a check-and-set on the version the previous write made;
+    `stop()` ends the renewals (joining the thread, so the version it returns
+    is the last one written) for the final write.
+    The thread talks to Vault on its own connection (`VaultHTTP` is not thread
+    safe).
+    """
+
+    def __init__(self, lock: _Lock, version: int, holder: str) -> None:
+        self._lock = lock
+        self._holder = holder
+        self._version = version
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> int:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        return self._version
+
+    def _run(self) -> None:
+        give_up = time.monotonic() + REFRESH_LIMIT_SECONDS
+        own = self._lock.on_own_connection()
+        try:
+            while not self._stopped.wait(RENEW_SECONDS):
+                if time.monotonic() > give_up:
+                    log.warning("%s: refresh too slow, lease left to lapse", own.path)
+                    return
+                renewed = own.write(_refreshing(self._holder), self._version)
+                if renewed is None:
+                    log.warning("%s: lease taken over by another job", own.path)
+                    return
+                self._version = renewed
+        except errors.ConsentVaultError as exc:
+            log.warning("%s: lease renewal failed (%s)", own.path, type(exc).__name__)
+        finally:
+            own.client.close()
 
 
 class _Lock:
@@ -133,6 +225,10 @@ class _Lock:
         self.client = client
         self.path = path
         self.tenant_id = tenant_id
+
+    def on_own_connection(self) -> _Lock:
+        token = self.client.token or ""
+        return _Lock(self.client.with_token(token), self.path, self.tenant_id)
 
     def read(self) -> tuple[int, dict[str, Any]]:
         """(current version, data); (0, {}) for no lock record yet."""
