@@ -111,8 +111,39 @@ def test_jwt_from_another_repository_is_refused(vault, tmp_path):
     jwt_file = tmp_path / "id-token"
     jwt_file.write_text(vault.sandbox.control.issue_ci_token(repository="someone/else"))
     result = mint_with(vault, tenant, "--auth", "jwt", "--jwt-file", str(jwt_file))
-    assert result.exit_code in (2, 5)
+    assert result.exit_code == 5
     assert "log in at auth/jwt-ci/login" in result.stderr
+
+
+def test_a_malformed_jwt_is_a_failed_login(vault, tmp_path):
+    """A JWT Vault cannot parse exited 2 (usage) instead of 5 (login failed)."""
+    jwt_file = tmp_path / "id-token"
+    jwt_file.write_text("not-a-jwt")
+    result = mint_with(
+        vault, new_tenant(vault), "--auth", "jwt", "--jwt-file", str(jwt_file)
+    )
+    assert result.exit_code == 5
+    assert "log in at auth/jwt-ci/login" in result.stderr
+
+
+def test_a_wrong_role_id_says_the_secret_id_is_spent(vault):
+    """A mistyped role id exited 2, and the retry blamed someone else."""
+    tenant = new_tenant(vault)
+    role_id, wrapping = wrapped_secret_id(vault)
+    wrong = mint_with(
+        vault,
+        tenant,
+        "--auth",
+        "approle",
+        "--role-id",
+        "bogus",
+        CONSENTVAULT_SECRET_ID_WRAPPED=wrapping,
+    )
+    assert wrong.exit_code == 5
+    assert "refused the role id or secret id" in wrong.stderr
+    assert "the wrapped secret id has now been used" in wrong.stderr
+    assert "issue a new one" in wrong.stderr
+    assert wrapping not in wrong.stderr
 
 
 @pytest.fixture

@@ -79,9 +79,18 @@ def approle_login(
     if not secret_id:
         raise errors.PermissionDenied("the unwrapped response holds no secret id")
     path = f"auth/{settings.approle_path}/login"
-    reply = client.write(
-        path, {"role_id": role_id, "secret_id": secret_id}, f"log in at {path}"
-    )
+    try:
+        reply = client.write(
+            path, {"role_id": role_id, "secret_id": secret_id}, f"log in at {path}"
+        )
+    except (errors.UsageError, errors.PermissionDenied) as exc:
+        # The role id cannot be checked without a login, and unwrapping spent
+        # the secret id: a retry with the same wrapping token cannot work.
+        raise errors.PermissionDenied(
+            f"{exc}: Vault refused the role id or secret id; the wrapped secret "
+            "id has now been used by this command, so issue a new one (and "
+            "check the role id) before trying again"
+        ) from None
     return _client_token(reply, path)
 
 
@@ -112,7 +121,11 @@ def jwt_login(client: VaultHTTP, settings: MintSettings, options: LoginOptions) 
     jwt = ci_id_token(options, settings.jwt_audience)
     path = f"auth/{settings.jwt_path}/login"
     role = options.jwt_role or settings.jwt_role
-    reply = client.write(path, {"role": role, "jwt": jwt}, f"log in at {path}")
+    try:
+        reply = client.write(path, {"role": role, "jwt": jwt}, f"log in at {path}")
+    except errors.UsageError as exc:
+        # Vault answers 400 to a malformed or rejected JWT: a failed login.
+        raise errors.PermissionDenied(str(exc)) from None
     return _client_token(reply, path)
 
 
