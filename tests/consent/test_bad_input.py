@@ -330,17 +330,10 @@ def test_parameters_instead_of_url(cli, consent_env, customer, unchanged):
     url = start(cli, consent_env, "admin")
 
     result = cli(
-        [
-            "consent",
-            "redeem",
-            "--state",
-            state_of(url),
-            "--admin-consent",
-            "True",
-            "--tenant",
-            "not-a-guid",
-        ],
+        ["consent", "redeem", "--state", "-", "--admin-consent", "True"]
+        + ["--tenant", "not-a-guid"],
         consent_env.env(),
+        stdin=state_of(url),
     )
 
     assert_refused(result, 2, "tenant id 'not-a-guid' is not a GUID")
@@ -371,9 +364,9 @@ def test_error_passed_as_flags(cli, consent_env, unchanged):
     url = start(cli, consent_env, "delegated")
 
     result = cli(
-        ["consent", "redeem", "--state", state_of(url), "--error", "access_denied"]
+        ["consent", "redeem", "--error", "access_denied"]
         + ["--error-description", "AADSTS65004: User declined to consent."],
-        consent_env.env(),
+        {**consent_env.env(), "CONSENTVAULT_CONSENT_STATE": state_of(url)},
     )
 
     assert_refused(result, 7, "the administrator declined consent")

@@ -142,9 +142,10 @@ def test_url_for_one_tenant_refuses_another(cli, consent_env, customers):
     state = url.split("state=", 1)[1].split("&", 1)[0]
 
     result = cli(
-        ["consent", "redeem", "--state", state, "--admin-consent", "True"]
+        ["consent", "redeem", "--state", "-", "--admin-consent", "True"]
         + ["--tenant", customers[1]],
         consent_env.env(),
+        stdin=state,
     )
 
     assert result.exit_code == 7
@@ -181,28 +182,40 @@ def test_delegated_url_for_one_tenant(cli, consent_env, customers):
         (["consent", "url", "--mode", "implicit"], 2, "Invalid value for '--mode'"),
         (["consent", "redeem"], 2, "has no state"),
         (
-            [
-                "consent",
-                "redeem",
-                "--callback-url",
-                "https://x/?state=a",
-                "--state",
-                "b",
-            ],
+            ["consent", "redeem", "--callback-url", "-", "--admin-consent", "True"],
             2,
             "not both",
         ),
-        (
-            ["consent", "redeem", "--code", "-", "--state", "s" * 43],
-            2,
-            "nothing on stdin",
-        ),
+        (["consent", "redeem", "--code", "-"], 2, "nothing on stdin"),
+        (["consent", "redeem", "--state", "-", "--code", "-"], 2, "only one of"),
     ],
-    ids=["tenant", "redirect-uri", "mode", "empty", "both", "empty-stdin"],
+    ids=["tenant", "redirect-uri", "mode", "empty", "both", "empty-stdin", "stdin"],
 )
 def test_bad_flags(cli, consent_env, args, code, words):
     before = consent_env.snapshot()
-    result = cli(args, consent_env.env(), stdin="")
+    stdin = "https://x/?state=a" if "--callback-url" in args else ""
+    result = cli(args, consent_env.env(), stdin=stdin)
     assert result.exit_code == code, result.output
     assert words in result.stderr
+    assert consent_env.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("option", "variable"),
+    [
+        ("--callback-url", "CONSENTVAULT_CALLBACK_URL"),
+        ("--state", "CONSENTVAULT_CONSENT_STATE"),
+        ("--code", "CONSENTVAULT_CONSENT_CODE"),
+    ],
+)
+def test_secret_literal_on_command_line_refused(cli, consent_env, option, variable):
+    before = consent_env.snapshot()
+    secret = "literal-secret-value-0123456789"
+
+    result = cli(["consent", "redeem", option, secret], consent_env.env(), stdin="")
+
+    assert result.exit_code == 2, result.output
+    assert "takes no value on the command line" in result.stderr
+    assert f"'{option} -'" in result.stderr and variable in result.stderr
+    assert secret not in result.output
     assert consent_env.snapshot() == before

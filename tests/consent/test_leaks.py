@@ -64,11 +64,11 @@ def test_no_secret_leaks_anywhere(cli, consent_env, customers, caplog, serve_onc
     customer = customers[0]
     step = 0
 
-    def run(args: list[str], stdin: str | None = None):
+    def run(args: list[str], stdin: str | None = None, **variables: str):
         nonlocal step
         step += 1
         caplog.clear()
-        result = cli(["-vv", *args], consent_env.env(), stdin=stdin)
+        result = cli(["-vv", *args], {**consent_env.env(), **variables}, stdin=stdin)
         evidence.text(f"step {step} stdout", result.stdout)
         evidence.text(f"step {step} stderr", result.stderr)
         evidence.text(f"step {step} logs", caplog.text)
@@ -101,8 +101,9 @@ def test_no_secret_leaks_anywhere(cli, consent_env, customers, caplog, serve_onc
     code_redirect = consent("delegated")
     params = parse_qs(urlsplit(code_redirect).query)
     run(
-        ["consent", "redeem", "--state", params["state"][0], "--code", "-"],
+        ["consent", "redeem", "--code", "-"],
         stdin=params["code"][0],
+        CONSENTVAULT_CONSENT_STATE=params["state"][0],
     )
 
     # And once through the callback server with the scripted browser.

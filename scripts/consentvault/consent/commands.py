@@ -7,6 +7,7 @@ import sys
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from consentvault import errors
 from consentvault.records import TenantRecord
@@ -76,15 +77,17 @@ def url(
 @click.option(
     "--callback-url",
     envvar="CONSENTVAULT_CALLBACK_URL",
-    help="The whole redirect URL the browser reached ('-': read it from stdin).",
+    help="'-': read the whole redirect URL the browser reached from stdin.",
 )
 @click.option(
-    "--state", envvar="CONSENTVAULT_CONSENT_STATE", help="The callback's state."
+    "--state",
+    envvar="CONSENTVAULT_CONSENT_STATE",
+    help="'-': read the callback's state from stdin.",
 )
 @click.option(
     "--code",
     envvar="CONSENTVAULT_CONSENT_CODE",
-    help="The authorization code ('-': read it from stdin; better than argv).",
+    help="'-': read the authorization code from stdin.",
 )
 @click.option("--admin-consent", help="The admin-consent callback's admin_consent.")
 @click.option("--tenant", help="The admin-consent callback's tenant.")
@@ -105,28 +108,32 @@ def redeem(
 ) -> None:
     """Redeem one consent callback and store the tenant's record.
 
-    Give the whole callback URL, or its parameters one by one. Secrets are
-    better passed on stdin ('-') or in CONSENTVAULT_CALLBACK_URL /
-    CONSENTVAULT_CONSENT_CODE than on the command line.
+    Give the whole callback URL, or its parameters one by one. The callback
+    URL, state and code are secrets, so they are never taken from the command
+    line (where other users and the shell history see them): give '-' to read
+    one of them from stdin, or set CONSENTVAULT_CALLBACK_URL,
+    CONSENTVAULT_CONSENT_STATE or CONSENTVAULT_CONSENT_CODE.
 
     \b
     Example:
       consentvault consent redeem --callback-url - < callback.txt
-      consentvault consent redeem --state S --admin-consent True --tenant T
+      CONSENTVAULT_CONSENT_STATE=... consentvault consent redeem \\
+        --admin-consent True --tenant T
     """
     from consentvault.consent import callback
     from consentvault.consent.redemption import Redemption
 
+    secrets = _secret_options(click.get_current_context())
     if callback_url and any((state, code, admin_consent, tenant, error_code)):
         raise errors.UsageError(
             "give either --callback-url or the parameters, not both"
         )
     if callback_url:
-        parsed = callback.from_url(_stdin_if_dash(callback_url, "--callback-url"))
+        parsed = callback.from_url(secrets["callback_url"])
     else:
         params = {
-            "state": state,
-            "code": _stdin_if_dash(code, "--code") if code else None,
+            "state": secrets["state"],
+            "code": secrets["code"],
             "admin_consent": admin_consent,
             "tenant": tenant,
             "error": error_code,
@@ -216,9 +223,43 @@ def _sandbox_certificate(
     return cert_file or str(cert), key_file or str(key)
 
 
-def _stdin_if_dash(value: str, option: str) -> str:
-    if value != "-":
-        return value
+# Secret options of `redeem` -> the environment variable that may carry each.
+_SECRET_OPTIONS = {
+    "callback_url": "CONSENTVAULT_CALLBACK_URL",
+    "state": "CONSENTVAULT_CONSENT_STATE",
+    "code": "CONSENTVAULT_CONSENT_CODE",
+}
+
+
+def _secret_options(ctx: click.Context) -> dict[str, str | None]:
+    """The secret options' values, each from stdin ('-') or its variable.
+
+    A literal value on the command line is refused: it would show in
+    /proc/<pid>/cmdline and in the shell history.
+    """
+    values: dict[str, str | None] = {}
+    from_stdin = [name for name in _SECRET_OPTIONS if ctx.params[name] == "-"]
+    if len(from_stdin) > 1:
+        raise errors.UsageError(
+            "only one of --callback-url, --state and --code can read stdin ('-')"
+        )
+    for name, variable in _SECRET_OPTIONS.items():
+        value = ctx.params[name]
+        option = "--" + name.replace("_", "-")
+        literal = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        if value == "-":
+            value = _read_stdin(option)
+        elif value is not None and literal:
+            raise errors.UsageError(
+                f"{option} takes no value on the command line (other users and "
+                f"the shell history would see it): pass '{option} -' and give "
+                f"it on stdin, or set {variable}"
+            )
+        values[name] = value or None
+    return values
+
+
+def _read_stdin(option: str) -> str:
     text = sys.stdin.read(64 * 1024).strip()
     if not text:
         raise errors.UsageError(f"{option} -: nothing on stdin")
