@@ -99,3 +99,12 @@ def test_tenant_removal_reason_is_in_the_audit_log(vault):
         and e["request"]["data"]["data"]["removed_reason"] == hashed
         for e in entries
     )
+
+
+def test_an_empty_accessor_is_a_usage_error(vault):
+    """`--accessor ""` skipped the proof silently and exited 0."""
+    for blank in ("", "  "):
+        result = verify(vault, "--accessor", blank)
+        assert result.exit_code == 2
+        assert "--accessor" in result.stderr
+        assert "must not be empty" in result.stderr

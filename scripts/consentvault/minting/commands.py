@@ -327,7 +327,11 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--accessor", help="Also prove this credential's use is logged.")
+@click.option(
+    "--accessor",
+    callback=_not_blank,
+    help="Also prove this credential's use is logged.",
+)
 @login_options
 def verify(accessor: str | None, login_options: LoginOptions) -> None:
     """Confirm the audit devices are on, the log is written, and a use is in it.
