@@ -83,7 +83,7 @@ def check_address(address: str) -> str:
     parts = urlsplit(address.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(f"Vault address {address!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"Vault address {address!r} is plain http to a host other than "
             "loopback: the token would cross the network in clear; use https"
@@ -99,7 +99,8 @@ def resolve_ca_file(value: str | None) -> str | None:
     return str(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` is localhost or a loopback address (127.0.0.0/8, ::1)."""
     if host.lower() == "localhost":
         return True
     try:
