@@ -94,7 +94,7 @@ def test_delegated_tenant_refreshes_and_stores_the_rotated_token(
 
     again = mint(vault, delegated_tenant)
     assert again.exit_code == 0, again.stderr
-    assert json.loads(again.stdout)["reused_concurrent_refresh"] is True
+    assert json.loads(again.stdout)["reused_shared_token"] is True
     assert vault.sandbox.control.grant_count("refresh_token") == 1
 
 
@@ -117,7 +117,7 @@ def test_twenty_concurrent_mints_refresh_once(vault, delegated_tenant):
     assert [code for code, _, _ in outcomes] == [0] * 20, outcomes[0][2]
     minted = [json.loads(out) for _, out, _ in outcomes]
     assert vault.sandbox.control.grant_count("refresh_token") == 1
-    assert sum(not m["reused_concurrent_refresh"] for m in minted) == 1
+    assert sum(not m["reused_shared_token"] for m in minted) == 1
     assert len({m["access_token"] for m in minted}) == 1
     record_after, refresh_after = stored(vault, delegated_tenant)
     assert record_after.version == record_before.version + 1

@@ -50,7 +50,7 @@ class GraphToken:
             "tenant_id": self.tenant_id,
             "mode": self.mode,
             "expires_at": self.expires_at,
-            "reused_concurrent_refresh": self.shared,
+            "reused_shared_token": self.shared,
         }
 
 
