@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +13,17 @@ from pathlib import Path
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE, SandboxPaths
 from consentvault.sandbox.runtime import OUTDIR_VARIABLE, Sandbox
 from consentvault.settings import ENVIRONMENTS_DIR, PROJECT_ROOT, load_settings
+
+# What a leaked credential would look like in the demo's output: OpenBao
+# tokens (`s.`, `b.`, `r.`; `hvs.` on Vault), JWTs (Graph and id tokens), the
+# stand-in's refresh tokens and codes (`1.AR.`, `1.AQ.`), Entra-style client
+# secrets (`xxx8Q~...`).
+TOKEN_SHAPED = re.compile(
+    r"\b(?:hv[sbr]\.|[sbr]\.)[A-Za-z0-9_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_.-]*"
+    r"|\b1\.A[QR]\.[A-Za-z0-9_-]{20,}"
+    r"|[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{34}"
+)
 
 STEPS = (
     "sandbox",
@@ -87,14 +100,26 @@ def test_demo_tells_the_whole_story(tmp_path):
     finally:
         Sandbox(load_settings(path=env_file), SandboxPaths(sandbox_dir)).stop()
 
-    assert done.returncode == 0, done.stdout + done.stderr
+    root_token = (sandbox_dir / "openbao" / "root-token").read_text().strip()
+    shown = TOKEN_SHAPED.sub("<secret>", done.stdout + done.stderr)
+    shown = shown.replace(root_token, "<secret:root token>")
+    assert done.returncode == 0, f"exit {done.returncode}: {shown}"
+    # Each check is reduced to a boolean or a count first, so that a failure
+    # does not print what leaked; after them the output may be shown.
+    printed = done.stdout + done.stderr
+    root_token_printed = root_token in printed
+    assert not root_token_printed
+    provisioner = json.loads((sandbox_dir / "entra" / "provisioner.json").read_text())
+    provisioner_secret_printed = provisioner["client_secret"] in printed
+    assert not provisioner_secret_printed
+    token_shaped = len(TOKEN_SHAPED.findall(printed))
+    assert token_shaped == 0
     lines = done.stdout.splitlines()
     for number, step in enumerate(STEPS, 1):
-        assert lines[number - 1].startswith(f"[{number:2}/10] {step}: "), lines
+        started = lines[number - 1].startswith(f"[{number:2}/10] {step}: ")
+        assert started, f"step {number} ({step}) missing:\n{shown}"
     assert "refused (403)" in lines[6]
     assert "is refused" in lines[8]
     assert "found in" in lines[9]
     assert lines[-1].startswith("The sandbox is stopped")
-    root_token = (sandbox_dir / "openbao" / "root-token").read_text().strip()
-    assert root_token not in done.stdout + done.stderr
     assert "FAILED" not in done.stderr

@@ -17,6 +17,8 @@ import pytest
 
 from consentvault.settings import Settings
 
+from .helpers import remember_secret
+
 
 @dataclass
 class LiveVault:
@@ -47,7 +49,9 @@ class LiveVault:
             return self.approle_login()
         policy = self.settings.policy_names()[identity]
         reply = self.root.auth.token.create(policies=[policy], ttl=ttl)
-        return reply["auth"]["client_token"]
+        token = reply["auth"]["client_token"]
+        remember_secret(f"{identity} token", token)
+        return token
 
     def approle_login(self) -> str:
         approle = self.settings.vault.approle
@@ -59,7 +63,9 @@ class LiveVault:
             secret_id=secret["data"]["secret_id"],
             mount_point=approle.path,
         )
-        return reply["auth"]["client_token"]
+        token = reply["auth"]["client_token"]
+        remember_secret("ci_minter token", token)
+        return token
 
     def env(self, token: str | None = None, **extra: str) -> dict[str, str]:
         values = {

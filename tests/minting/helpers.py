@@ -1,7 +1,9 @@
-"""Helpers the minting tests share: tenant records and the CLI runner."""
+"""Helpers the minting tests share: tenant records, the CLI runner, redaction."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -31,11 +33,41 @@ def new_tenant(
     return tenant_id
 
 
+# Secret values seen by the tests (value -> name), masked in failure messages.
+_KNOWN_SECRETS: dict[str, str] = {}
+# Shapes of secrets nobody registered: Vault/OpenBao tokens, JWTs, the
+# stand-in's refresh tokens and codes, Entra-style client secrets.
+TOKEN_SHAPED = re.compile(
+    r"\b(?:hv[sbr]\.|[sbr]\.)[A-Za-z0-9_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_.-]*"
+    r"|\b1\.A[QR]\.[A-Za-z0-9_-]{20,}"
+    r"|[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{34}"
+)
+_SECRET_KEYS = {"token", "wrapping_token", "access_token", "client_secret"}
+
+
+def remember_secret(name: str, value: str | None) -> None:
+    """Mask `value` as `<secret:name>` in every failure message from now on."""
+    if value:
+        _KNOWN_SECRETS[value] = name
+
+
+def redact(text: str) -> str:
+    """`text` with every known or token-shaped secret replaced by its name."""
+    for value in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(value, f"<secret:{_KNOWN_SECRETS[value]}>")
+    return TOKEN_SHAPED.sub("<secret:token-shaped>", text)
+
+
 @dataclass
 class CliResult:
     exit_code: int
     stdout: str
     stderr: str
+
+    def why(self) -> str:
+        """For an assertion message: the exit code and the redacted stderr."""
+        return f"exit {self.exit_code}; stderr: {redact(self.stderr)}"
 
 
 def run_cli(
@@ -51,7 +83,24 @@ def run_cli(
         stderr += f"Error: {result.exception}\n"
     elif result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
+    _remember_printed_secrets(args, result.stdout)
     return CliResult(code, result.stdout, stderr)
+
+
+def _remember_printed_secrets(args: list[str], stdout: str) -> None:
+    """Register credentials a command printed (json or env format)."""
+    try:
+        printed = json.loads(stdout)
+    except ValueError:
+        printed = dict(
+            line.split("=", 1) for line in stdout.splitlines() if "=" in line
+        )
+    if not isinstance(printed, dict):
+        return
+    command = " ".join(a for a in args[:2] if not a.startswith("-"))
+    for key, value in printed.items():
+        if (key in _SECRET_KEYS or key.isupper()) and isinstance(value, str):
+            remember_secret(f"{command} {key}", value)
 
 
 def read_record(client, tenant_id: str) -> dict:
@@ -70,9 +119,9 @@ def consent(vault, tenant_id: str, mode: str) -> None:
 
     broker = vault.token_with("consent_broker")
     url = run_cli(["consent", "url", "--mode", mode], vault.env(broker))
-    assert url.exit_code == 0, url.stderr
+    assert url.exit_code == 0, url.why()
     redirect = approve(url.stdout.strip(), ca_file=vault.ca_file, tenant=tenant_id)
     redeemed = run_cli(
         ["consent", "redeem", "--callback-url", "-"], vault.env(broker), input=redirect
     )
-    assert redeemed.exit_code == 0, redeemed.stderr
+    assert redeemed.exit_code == 0, redeemed.why()

@@ -19,13 +19,13 @@ def mint(vault, tenant: str) -> dict:
         ["mint", "vault-token", "--tenant", tenant],
         vault.env(vault.token_with("ci_minter")),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     return json.loads(result.stdout)
 
 
 def test_devices_on_and_log_written(vault):
     result = verify(vault)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     lines = result.stdout.splitlines()
     assert lines[0].startswith("audit devices enabled: file (file)")
     assert lines[1].startswith(f"file log {vault.sandbox.dir}/openbao/audit.log")
@@ -39,7 +39,7 @@ def test_a_used_credential_is_found(vault):
 
     result = verify(vault, "--accessor", minted["accessor"])
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert f"accessor {minted['accessor']}: 2 request(s) in the log" in result.stdout
     audit_log = (vault.sandbox.dir / "openbao" / "audit.log").read_text()
     assert minted["accessor"] not in audit_log
@@ -84,7 +84,7 @@ def test_tenant_removal_reason_is_in_the_audit_log(vault):
         ["tenant", "remove", tenant, "--reason", reason, "--yes"],
         vault.env(vault.token_with("operator")),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     hashed = vault.root.write("sys/audit-hash/file", input=reason)["data"]["hash"]
     entries = [
         json.loads(line)

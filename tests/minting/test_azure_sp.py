@@ -125,7 +125,7 @@ def test_credentials_from_the_recorded_engine(vault, azure_double, tmp_path):
     }
     result = run_cli(["mint", "azure-sp", "--tenant", azure_double.tenant], env)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     assert minted["client_id"] == CLIENT_ID
     assert minted["client_secret"] == azure_double.client_secret

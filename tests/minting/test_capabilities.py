@@ -80,7 +80,7 @@ def identity_token(vault, identity: str, tenant_a: str) -> str:
         ["mint", "vault-token", "--tenant", tenant_a],
         vault.env(vault.token_with("ci_minter")),
     )
-    assert minted.exit_code == 0, minted.stderr
+    assert minted.exit_code == 0, minted.why()
     return json.loads(minted.stdout)["token"]
 
 

@@ -11,7 +11,7 @@ import requests
 
 from consentvault.records import TenantRecords
 
-from .helpers import consent, run_cli
+from .helpers import consent, redact, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_admin_tenant_gets_an_app_token(vault, admin_tenant):
     before = vault.sandbox.control.grant_count("client_credentials")
     result = mint(vault, admin_tenant)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     assert minted["mode"] == "admin"
     reply = graph(vault, minted["access_token"], "organization")
@@ -82,18 +82,19 @@ def test_delegated_tenant_refreshes_and_stores_the_rotated_token(
 
     result = mint(vault, delegated_tenant)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     assert minted["mode"] == "delegated"
     assert graph(vault, minted["access_token"], "me").status_code == 200
     assert vault.sandbox.control.grant_count("refresh_token") == 1
     record_after, refresh_after = stored(vault, delegated_tenant)
     assert record_after.version == record_before.version + 1
-    assert refresh_after and refresh_after != refresh_before
+    rotated = bool(refresh_after) and refresh_after != refresh_before
+    assert rotated  # compared first, so a failure never prints a token
     assert record_after.last_refreshed_at
 
     again = mint(vault, delegated_tenant)
-    assert again.exit_code == 0, again.stderr
+    assert again.exit_code == 0, again.why()
     assert json.loads(again.stdout)["reused_shared_token"] is True
     assert vault.sandbox.control.grant_count("refresh_token") == 1
 
@@ -112,19 +113,28 @@ def test_twenty_concurrent_mints_refresh_once(vault, delegated_tenant):
         )
         for _ in range(20)
     ]
-    outcomes = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    # Generous: twenty interpreters start on a shared two-core machine; the
+    # leader renews its lease meanwhile, the waiters wait up to WAIT_SECONDS.
+    outcomes = [(p.wait(timeout=300), *p.communicate()) for p in processes]
 
-    assert [code for code, _, _ in outcomes] == [0] * 20, outcomes[0][2]
+    failed = [
+        f"process {n}: exit {code}; stderr: {redact(err)}"
+        for n, (code, _, err) in enumerate(outcomes)
+        if code != 0
+    ]
+    assert failed == [], "\n".join(failed)
     minted = [json.loads(out) for _, out, _ in outcomes]
     assert vault.sandbox.control.grant_count("refresh_token") == 1
     assert sum(not m["reused_shared_token"] for m in minted) == 1
-    assert len({m["access_token"] for m in minted}) == 1
+    distinct_tokens = len({m["access_token"] for m in minted})
+    assert distinct_tokens == 1
     record_after, refresh_after = stored(vault, delegated_tenant)
     assert record_after.version == record_before.version + 1
-    assert refresh_after != refresh_before
+    rotated = refresh_after != refresh_before
+    assert rotated
     forget_shared_token(vault, delegated_tenant)
     follow_up = mint(vault, delegated_tenant)
-    assert follow_up.exit_code == 0, follow_up.stderr
+    assert follow_up.exit_code == 0, follow_up.why()
     assert vault.sandbox.control.grant_count("refresh_token") == 2
 
 
@@ -146,7 +156,7 @@ def test_throttling_is_retried_without_a_second_write(vault, delegated_tenant):
     version = stored(vault, delegated_tenant)[0].version
     vault.sandbox.control.fail("token", 429, count=1, retry_after=0)
     result = mint(vault, delegated_tenant)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert stored(vault, delegated_tenant)[0].version == version + 1
 
 
@@ -154,7 +164,7 @@ def test_a_passing_server_error_is_retried(vault, delegated_tenant):
     version = stored(vault, delegated_tenant)[0].version
     vault.sandbox.control.fail("token", 503, count=1)
     result = mint(vault, delegated_tenant)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert vault.sandbox.control.grant_count("refresh_token") == 2
     assert stored(vault, delegated_tenant)[0].version == version + 1
 
@@ -167,5 +177,6 @@ def test_failing_platform_leaves_the_record_alone(vault, delegated_tenant):
     assert result.exit_code == 9
     record_after, refresh_after = stored(vault, delegated_tenant)
     assert record_after.version == record_before.version
-    assert refresh_after == refresh_before
+    kept = refresh_after == refresh_before
+    assert kept
     assert record_after.status == "active"

@@ -42,7 +42,7 @@ def test_approle_with_wrapped_secret_id(vault):
         CONSENTVAULT_ROLE_ID=role_id,
         CONSENTVAULT_SECRET_ID_WRAPPED=wrapping,
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert json.loads(result.stdout)["tenant_id"] == tenant
 
 
@@ -89,7 +89,7 @@ def test_jwt_file(vault, tmp_path):
     jwt_file = tmp_path / "id-token"
     jwt_file.write_text(vault.sandbox.control.issue_ci_token())
     result = mint_with(vault, tenant, "--auth", "jwt", "--jwt-file", str(jwt_file))
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
 
 
 def test_gitlab_id_token_variable(vault):
@@ -103,7 +103,7 @@ def test_gitlab_id_token_variable(vault):
         CONSENTVAULT_AUTH="jwt",
         VAULT_ID_TOKEN=token,
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
 
 
 def test_jwt_from_another_repository_is_refused(vault, tmp_path):
@@ -182,7 +182,7 @@ def test_github_actions_oidc(vault, github_token_service):
         ACTIONS_ID_TOKEN_REQUEST_URL=url,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN=request_token,
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert audiences == ["consentvault"]
 
 
@@ -210,7 +210,7 @@ def test_the_login_token_is_revoked_after_the_mint(vault):
         CONSENTVAULT_ROLE_ID=role_id,
         CONSENTVAULT_SECRET_ID_WRAPPED=wrapping,
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     new = (
         set(vault.root.list("auth/token/accessors")["data"]["keys"]) - accessors_before

@@ -17,7 +17,7 @@ def mint_tokens(vault, tenant_id: str, count: int) -> list[dict]:
         result = run_cli(
             ["mint", "vault-token", "--tenant", tenant_id], vault.env(minter)
         )
-        assert result.exit_code == 0, result.stderr
+        assert result.exit_code == 0, result.why()
         minted.append(json.loads(result.stdout))
     return minted
 
@@ -37,7 +37,7 @@ def test_revoke_by_accessor_stops_that_token_only(vault):
 
     result = revoke(vault, "--accessor", first["accessor"])
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert result.stdout == f"revoked the token with accessor {first['accessor']}\n"
     assert_refused(vault, first["token"], tenant)
     assert read_record(vault.client(second["token"]), tenant)["tenant_id"] == tenant
@@ -50,7 +50,7 @@ def test_minter_may_revoke_by_accessor(vault):
         ["revoke", "--accessor", minted["accessor"]],
         vault.env(vault.token_with("ci_minter")),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert_refused(vault, minted["token"], tenant)
 
 
@@ -68,7 +68,7 @@ def test_revoke_tenant_stops_all_of_its_tokens_and_keeps_the_record(vault):
 
     result = revoke(vault, "--tenant", tenant)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert "3 token(s) revoked, entity enabled again" in result.stdout
     for item in minted:
         assert_refused(vault, item["token"], tenant)
@@ -83,7 +83,7 @@ def test_revoke_tenant_stops_all_of_its_tokens_and_keeps_the_record(vault):
 def test_revoke_tenant_without_credentials(vault):
     tenant = new_tenant(vault)
     result = revoke(vault, "--tenant", tenant)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert "no credential was ever minted" in result.stdout
 
 
@@ -111,7 +111,7 @@ def test_revoke_all_with_yes(vault):
 
     result = run_cli(["revoke", "--all", "--yes"], vault.env(operator))
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     for tenant, item in minted:
         assert_refused(vault, item["token"], tenant)
     assert vault.root.auth.token.lookup(operator)["data"]["policies"]
@@ -132,7 +132,7 @@ def test_tenant_remove_revokes_and_destroys(vault):
         ["tenant", "remove", tenant, "--reason", "contract ended", "--yes"],
         vault.env(vault.token_with("operator")),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert f"tenant {tenant} removed: 2 token(s) revoked" in result.stdout
     for item in minted:
         assert_refused(vault, item["token"], tenant)
@@ -212,7 +212,7 @@ def test_revoke_by_lease(vault):
 
     result = revoke(vault, "--lease", lease)
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert result.stdout == f"revoked lease {lease}\n"
     assert_refused(vault, minted["token"], tenant)
 

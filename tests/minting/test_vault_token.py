@@ -22,7 +22,7 @@ def test_minted_token_reads_its_tenant_only(vault):
 
     result = mint(vault, minter, "--tenant", tenant, "--ttl", "5m")
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     reader = vault.client(minted["token"])
     record = reader.secrets.kv.v2.read_secret_version(
@@ -57,7 +57,7 @@ def test_metadata_from_flags_and_ci_variables(vault):
         GITHUB_RUN_ID="4242",
         GITHUB_ACTOR="octocat",
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     meta = json.loads(result.stdout)["metadata"]
     assert meta == {
         "tenant": tenant,
@@ -79,7 +79,7 @@ def test_num_uses_limits_the_token(vault):
         "--format",
         "plain",
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     reader = vault.client(result.stdout.strip())
     for _ in range(2):
         read_record(reader, tenant)
@@ -92,7 +92,7 @@ def test_wrapped_token_unwraps_to_a_reader(vault):
     result = mint(
         vault, vault.token_with("ci_minter"), "--tenant", tenant, "--wrap-ttl", "60s"
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     minted = json.loads(result.stdout)
     assert minted["wrapped"] is True and "token" not in minted
     unwrapped = vault.client(minted["wrapping_token"]).sys.unwrap()
@@ -165,7 +165,7 @@ def test_env_out_file_is_private(vault, tmp_path):
         "--out",
         str(target),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     assert result.stdout == ""
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     (line,) = target.read_text().splitlines()
@@ -187,7 +187,7 @@ def test_github_format_masks_and_writes_outputs(vault, tmp_path):
         "github",
         GITHUB_OUTPUT=str(outputs),
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     (mask,) = result.stdout.splitlines()
     assert mask.startswith("::add-mask::")
     token = mask.removeprefix("::add-mask::")
@@ -203,6 +203,6 @@ def test_env_format_to_stdout(vault):
     result = mint(
         vault, vault.token_with("ci_minter"), "--tenant", tenant, "--format", "env"
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.why()
     (line,) = result.stdout.splitlines()
     assert line.startswith("VAULT_TOKEN=") and len(line) > len("VAULT_TOKEN=") + 10
