@@ -154,8 +154,7 @@ def vault_token(
     """
     from consentvault.minting.vault_token import ci_metadata, mint_vault_token
 
-    if out_file is not None and output_format != "env":
-        raise click.UsageError("--out is only for --format env")
+    output.check_destination(output_format, out_file)
     metadata = ci_metadata(
         {"pipeline": pipeline, "job": job, "requested_by": requested_by}
     )
@@ -169,12 +168,13 @@ def vault_token(
             wrap_ttl=wrap_ttl,
             metadata=metadata,
         )
-    env_name = "VAULT_WRAPPING_TOKEN" if minted.wrapped else "VAULT_TOKEN"
-    key = "wrapping_token" if minted.wrapped else "token"
-    credential = output.Credential(
-        facts=minted.facts(), secrets=(output.Secret(key, env_name, minted.token),)
-    )
-    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+        env_name = "VAULT_WRAPPING_TOKEN" if minted.wrapped else "VAULT_TOKEN"
+        key = "wrapping_token" if minted.wrapped else "token"
+        secret = output.Secret(key, env_name, minted.token)
+        credential = output.Credential(facts=minted.facts(), secrets=(secret,))
+        undo = functools.partial(_revoke_unwritten_token, client, minted.accessor)
+        with _undone_if_unwritten(undo):
+            output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
 
 
 @mint.command("graph-token")
@@ -200,13 +200,14 @@ def graph_token(
     from consentvault.minting.graph_token import mint_graph_token
     from consentvault.settings import load_settings
 
-    if out_file is not None and output_format != "env":
-        raise click.UsageError("--out is only for --format env")
+    output.check_destination(output_format, out_file)
     with _session(login_options) as (light, client):
         token = mint_graph_token(client, light, load_settings(), tenant_id)
     secret = output.Secret("access_token", "GRAPH_ACCESS_TOKEN", token.access_token)
     credential = output.Credential(facts=token.facts(), secrets=(secret,))
-    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+    note = f"a Graph token cannot be revoked; this one expires at {token.expires_at}"
+    with _undone_if_unwritten(lambda: note):
+        output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
 
 
 @mint.command("azure-sp")
@@ -230,18 +231,62 @@ def azure_sp(
     """
     from consentvault.minting.azure_sp import mint_azure_sp
 
-    if out_file is not None and output_format != "env":
-        raise click.UsageError("--out is only for --format env")
+    output.check_destination(output_format, out_file)
     with _session(login_options) as (light, client):
         creds = mint_azure_sp(client, light, tenant_id)
-    credential = output.Credential(
-        facts=creds.facts(),
-        secrets=(
-            output.Secret("client_secret", "AZURE_CLIENT_SECRET", creds.client_secret),
-            output.Secret("client_id", "AZURE_CLIENT_ID", creds.client_id),
-        ),
-    )
-    output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+        credential = output.Credential(
+            facts=creds.facts(),
+            secrets=(
+                output.Secret(
+                    "client_secret", "AZURE_CLIENT_SECRET", creds.client_secret
+                ),
+                output.Secret("client_id", "AZURE_CLIENT_ID", creds.client_id),
+            ),
+        )
+        undo = functools.partial(_revoke_unwritten_lease, client, creds.lease_id)
+        with _undone_if_unwritten(undo):
+            output.emit(credential, output_format, stdout=sys.stdout, out_file=out_file)
+
+
+@contextlib.contextmanager
+def _undone_if_unwritten(undo: Callable[[], str]) -> Iterator[None]:
+    """If the credential cannot be written out, undo the mint and say so.
+
+    Nobody received it, so a live credential would only be a secret nobody
+    knows about; `undo` revokes it (best effort) and describes the outcome.
+    """
+    try:
+        yield
+    except ConsentVaultError as exc:
+        raise type(exc)(f"{exc}; {undo()}") from None
+
+
+def _revoke_unwritten_token(client: VaultHTTP, accessor: str) -> str:
+    try:
+        client.write(
+            "auth/token/revoke-accessor",
+            {"accessor": accessor},
+            f"revoke the unwritten token with accessor {accessor}",
+        )
+    except ConsentVaultError as exc:
+        return (
+            f"revoking the minted token (accessor {accessor}) failed ({exc}): run "
+            f"`consentvault revoke --accessor {accessor}`"
+        )
+    return f"the minted token (accessor {accessor}) was revoked"
+
+
+def _revoke_unwritten_lease(client: VaultHTTP, lease_id: str) -> str:
+    try:
+        client.write(
+            "sys/leases/revoke", {"lease_id": lease_id}, f"revoke lease {lease_id}"
+        )
+    except ConsentVaultError as exc:
+        return (
+            f"revoking the minted secret (lease {lease_id}) failed ({exc}): run "
+            f"`consentvault revoke --lease {lease_id}`"
+        )
+    return f"the minted secret (lease {lease_id}) was revoked"
 
 
 def _not_blank(
