@@ -219,3 +219,16 @@ def test_secret_literal_on_command_line_refused(cli, consent_env, option, variab
     assert f"'{option} -'" in result.stderr and variable in result.stderr
     assert secret not in result.output
     assert consent_env.snapshot() == before
+
+
+def test_declined_confirmation_is_aborted_not_interrupted(cli, consent_env):
+    tenant_id = "3f2c6f0e-0000-4000-8000-000000000001"
+
+    result = cli(
+        ["tenant", "remove", tenant_id, "--reason", "test"],
+        consent_env.env(),
+        stdin="n\n",
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("Aborted.")

@@ -8,14 +8,20 @@ processes or threads present it.
 from __future__ import annotations
 
 import concurrent.futures
+import signal
+import socket
 import subprocess
+import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from consentvault import errors
 from consentvault.consent import callback
+from consentvault.consent.commands import sandbox_certificate
 from consentvault.consent.redemption import Redemption
+from consentvault.consent.state import ConsentStates
 from consentvault.sandbox.entra import approve
 from consentvault.settings import PROJECT_ROOT
 
@@ -180,12 +186,80 @@ def test_serve_ignores_other_paths_and_escapes_its_page(consent_env, serve_once)
     hostile = requests.get(
         base, params={"state": "s" * 43, "error": "<b>x</b>"}, verify=verify, timeout=10
     )
-    server.communicate(timeout=30)
+    _, stderr = server.communicate(timeout=30)
 
     assert hostile.status_code == 400
     assert "<b>" not in hostile.text
-    assert "error is malformed" in hostile.text
+    # The browser gets a fixed sentence; the details stay with the server.
+    assert "incomplete or malformed; start again" in hostile.text
+    assert "error is malformed" not in hostile.text
+    assert "error is malformed" in stderr
     assert server.returncode == 2
+
+
+def test_serve_page_names_no_vault_detail(cli, consent_env, customer, serve_once):
+    server = serve_once()
+    url = cli(["consent", "url", "--mode", "admin"], consent_env.env()).stdout
+    redirect = approve(url.strip(), ca_file=consent_env.ca_file, tenant=customer)
+    vault = consent_env.settings.vault
+    # The state vanishes before the callback arrives: Vault answers 404.
+    states = ConsentStates(consent_env.vault_client(), consent_env.settings)
+    state = parse_qs(urlsplit(url.strip()).query)["state"][0]
+    consent_env.vault_client().secrets.kv.v2.delete_metadata_and_all_versions(
+        path=states.path(state), mount_point=vault.kv_mount
+    )
+
+    page = requests.get(redirect, verify=str(consent_env.ca_file), timeout=30)
+    _, stderr = server.communicate(timeout=30)
+
+    assert server.returncode == 6, stderr
+    assert "This consent link is unknown or has expired" in page.text
+    where = f"{vault.kv_mount}/{vault.consent_state_prefix}"
+    assert where not in page.text and "/v1/" not in page.text
+    assert "unknown consent state: start a new consent flow" in stderr
+    assert "unknown consent state" not in page.text
+
+
+def test_serve_interrupted_exits_130(consent_env):
+    server = subprocess.Popen(
+        [CONSENTVAULT, "consent", "serve"],
+        env=consent_env.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_listening(consent_env.settings.entra.redirect_uris[0], server)
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+    assert server.returncode == 130
+    assert stderr.strip().endswith("Interrupted.")
+    assert "Traceback" not in stderr
+
+
+def _wait_until_listening(url: str, process: subprocess.Popen) -> None:
+    parts = urlsplit(url)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("consent serve did not start listening")
+
+
+def test_sandbox_certificate_only_for_loopback():
+    with pytest.raises(errors.ConfigError, match="pass --cert and --key"):
+        sandbox_certificate("https://consent.example.com/callback", None, None)
+    with pytest.raises(errors.ConfigError, match="not loopback"):
+        sandbox_certificate("https://10.0.0.5:8443/callback", None, None)
 
 
 def test_serve_once_gives_up_after_its_timeout(consent_env):

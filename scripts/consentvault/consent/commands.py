@@ -193,7 +193,7 @@ def serve(
     settings = load_settings()
     redirect_uri = redirect_uri_for(settings)
     if urlsplit(redirect_uri).scheme == "https" and not (cert_file and key_file):
-        cert_file, key_file = _sandbox_certificate(cert_file, key_file)
+        cert_file, key_file = sandbox_certificate(redirect_uri, cert_file, key_file)
     redemption = Redemption(client_from_environment(settings), settings)
     app = CallbackApp(redemption.redeem, urlsplit(redirect_uri).path)
     server = make_callback_server(
@@ -209,11 +209,24 @@ def serve(
         click.echo(outcome.describe())
 
 
-def _sandbox_certificate(
-    cert_file: str | None, key_file: str | None
+def sandbox_certificate(
+    redirect_uri: str, cert_file: str | None, key_file: str | None
 ) -> tuple[str, str]:
-    from consentvault.sandbox.paths import SandboxPaths
+    """The sandbox's server certificate, for a loopback redirect URI only.
 
+    Its CA is the sandbox's own, which no customer's browser trusts: for any
+    other host the certificate must be given.
+    """
+    from consentvault.sandbox.paths import SandboxPaths
+    from consentvault.vaultenv import is_loopback
+
+    host = urlsplit(redirect_uri).hostname or ""
+    if not is_loopback(host):
+        raise errors.ConfigError(
+            f"the redirect URI {redirect_uri} is https on {host}, not loopback: "
+            "pass --cert and --key for that host (the sandbox's certificate "
+            "serves loopback only)"
+        )
     pki = SandboxPaths.from_environment().pki
     cert, key = pki / "server.pem", pki / "server-key.pem"
     if not (cert.is_file() and key.is_file()):

@@ -2,9 +2,11 @@
 
 It listens on the host and port of the configured redirect URI (TLS when the
 URI is https). The page it answers with is short, plain HTML saying what
-happened: the tenant id and status, or what went wrong, in our own words.
-Codes, tokens and state values never appear on it, nor in the request log:
-the query string is left out of every log line.
+happened: the tenant id and status, or one fixed sentence per kind of failure.
+The customer's administrator reads that page, so the details (Vault mounts and
+paths, Vault's or Microsoft's own text) go only to the server's log. Codes,
+tokens and state values never appear on it, nor in the request log: the query
+string is left out of every log line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,23 @@ log = logging.getLogger(__name__)
 
 # Our exit codes as the HTTP status the browser gets.
 _HTTP_STATUS = {2: 400, 3: 500, 4: 503, 5: 403, 6: 404, 7: 400, 8: 409, 9: 503}
+_TELL_VENDOR = "Nothing was stored; please tell the vendor who sent you the link."
+# Our exit codes as the sentence the browser gets: the admin learns what to do,
+# never how the service is built.
+_BROWSER_TEXT = {
+    2: "This consent callback is incomplete or malformed; "
+    "start again from a new consent link.",
+    3: f"The consent service is not configured correctly. {_TELL_VENDOR}",
+    4: "The consent service is briefly unavailable; reload this page in a few minutes.",
+    5: f"The consent service was refused access to its store. {_TELL_VENDOR}",
+    6: "This consent link is unknown or has expired; ask for a new one.",
+    7: "Consent was declined, or this consent link has expired or was already "
+    "used; ask for a new one if you meant to consent.",
+    8: "This consent link was already used; ask for a new one.",
+    9: "Microsoft's identity platform is busy or failing; "
+    "reload this page in a few minutes.",
+}
+_UNEXPECTED_TEXT = f"Something went wrong on our side. {_TELL_VENDOR}"
 _HEADERS = {
     "Cache-Control": "no-store",
     # The callback URL carries the code: never send it on as a referrer.
@@ -107,7 +126,8 @@ def _outcome_page(outcome: Outcome) -> Response:
             f"status {record.status}. You can close this window.",
         )
     status = _HTTP_STATUS.get(outcome.exit_code, 500)
-    return _page(status, "Consent not recorded", str(outcome.error))
+    text = _BROWSER_TEXT.get(outcome.exit_code, _UNEXPECTED_TEXT)
+    return _page(status, "Consent not recorded", text)
 
 
 def _page(status: int, title: str, text: str) -> Response:
@@ -171,11 +191,13 @@ def serve_callbacks(
     """Serve until stopped, or (`once`) until one callback has been handled.
 
     With `once`, returns that callback's outcome, or None after `timeout`
-    seconds without one (0: wait for ever).
+    seconds without one (0: wait for ever). Without it, only Ctrl-C ends the
+    loop, as `KeyboardInterrupt`.
     """
     if not once:
+        # Werkzeug's loop returns quietly on Ctrl-C: say it was interrupted.
         server.serve_forever()
-        return None
+        raise KeyboardInterrupt
     deadline = time.monotonic() + timeout if timeout else None
     server.timeout = 0.5
     try:
