@@ -204,7 +204,7 @@ class EntraClient:
         self.credential = credential
         # The tenant becomes a URL path segment: a GUID or `organizations` only.
         self.tenant = tenant if tenant == MULTI_TENANT else normalize_tenant_id(tenant)
-        self.authority = f"{settings.entra.authority_host.rstrip('/')}/{tenant}"
+        self.authority = f"{settings.entra.authority_host.rstrip('/')}/{self.tenant}"
         self._session = _PinnedSession(resolve_ca_file(settings.entra.ca_file))
         self._http_cache: dict[Any, Any] = {}
         self._app: msal.ConfidentialClientApplication | None = None

@@ -141,3 +141,16 @@ def test_discovery_is_retried(consent_env, credential, consented):
 def test_the_authority_tenant_is_a_guid(consent_env, credential, tenant):
     with pytest.raises(errors.UsageError):
         EntraClient(consent_env.settings, credential, tenant=tenant)
+
+
+def test_authority_uses_the_normalized_tenant(consent_env, credential):
+    tenant = "  3F2C6F0E-0000-4000-8000-000000000001 "
+
+    entra = EntraClient(consent_env.settings, credential, tenant=tenant)
+
+    host = consent_env.settings.entra.authority_host.rstrip("/")
+    assert entra.authority == f"{host}/3f2c6f0e-0000-4000-8000-000000000001"
+    url = entra.admin_consent_url(
+        state="s" * 43, redirect_uri="https://127.0.0.1/cb", scope=GRAPH_DEFAULT_SCOPE
+    )
+    assert "/3f2c6f0e-0000-4000-8000-000000000001/v2.0/adminconsent?" in url
