@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import hvac
 import hvac.exceptions
@@ -101,6 +102,12 @@ def client_from_environment(settings: Settings | None = None) -> hvac.Client:
         settings.vault.address if settings else None,
         settings.vault.ca_file if settings else None,
     )
+    if found.ca_file and not Path(found.ca_file).is_file():
+        # requests would fail later with an OSError traceback.
+        raise errors.ConfigError(
+            f"the Vault CA bundle {found.ca_file} (VAULT_CACERT or vault.ca_file) "
+            "is not a readable file"
+        )
     return hvac.Client(
         url=found.address,
         token=found.token,

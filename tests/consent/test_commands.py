@@ -232,3 +232,15 @@ def test_declined_confirmation_is_aborted_not_interrupted(cli, consent_env):
 
     assert result.exit_code == 1
     assert result.stderr.strip().endswith("Aborted.")
+
+
+def test_missing_vault_ca_file_is_a_config_error(cli, consent_env, tmp_path):
+    missing = tmp_path / "nonexistent.pem"
+
+    result = cli(
+        ["tenant", "list"], {**consent_env.env(), "VAULT_CACERT": str(missing)}
+    )
+
+    assert result.exit_code == 3, result.output
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.stderr
