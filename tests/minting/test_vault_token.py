@@ -99,6 +99,35 @@ def test_wrapped_token_unwraps_to_a_reader(vault):
     assert unwrapped["auth"]["accessor"] == minted["accessor"]
 
 
+def test_wrapped_json_describes_the_token_and_the_wrapping_apart(vault):
+    """The wrapper's ttl and expiry were reported as the token's, with no policies."""
+    tenant = new_tenant(vault)
+    result = mint(
+        vault,
+        vault.token_with("ci_minter"),
+        "--tenant",
+        tenant,
+        "--ttl",
+        "10m",
+        "--wrap-ttl",
+        "60s",
+    )
+    assert result.exit_code == 0, result.why()
+    minted = json.loads(result.stdout)
+    assert 590 <= minted["ttl"] <= 600
+    assert minted["wrapping_ttl"] == 60
+    assert minted["wrapping_expires_at"] < minted["expires_at"]
+    assert minted["policies"] == [vault.settings.policy_names()["tenant_reader"]]
+    wrapping = vault.root.write_data(
+        "sys/wrapping/lookup", data={"token": minted["wrapping_token"]}
+    )
+    assert wrapping["data"]["creation_ttl"] == 60
+    unwrapped = vault.client(minted["wrapping_token"]).sys.unwrap()["auth"]
+    assert unwrapped["accessor"] == minted["accessor"]
+    assert unwrapped["entity_id"] == minted["entity_id"] is not None
+    assert minted["wrapping_accessor"] not in (None, minted["accessor"])
+
+
 @pytest.mark.parametrize(
     ("args", "status", "code", "message"),
     [

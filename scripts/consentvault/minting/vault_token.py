@@ -7,6 +7,7 @@ policy is templated on that name and opens that tenant's record only.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import logging
 import os
@@ -31,7 +32,11 @@ _CI_METADATA = {
 
 @dataclass(frozen=True)
 class MintedToken:
-    """A minted token, or (wrapped) the wrapping token that holds it."""
+    """A minted token, or (wrapped) the wrapping token that holds it.
+
+    The facts always describe the minted token itself; when it is wrapped,
+    `wrapping_*` describe the wrapping token, which `token` then is.
+    """
 
     tenant_id: str
     accessor: str
@@ -43,6 +48,8 @@ class MintedToken:
     metadata: dict[str, str]
     wrapped: bool = False
     wrapping_accessor: str | None = None
+    wrapping_ttl: int | None = None
+    wrapping_expires_at: str | None = None
     token: str = field(default="", repr=False)
 
     def facts(self) -> dict[str, Any]:
@@ -60,6 +67,8 @@ class MintedToken:
             "metadata": self.metadata,
             "wrapped": self.wrapped,
             "wrapping_accessor": self.wrapping_accessor,
+            "wrapping_ttl": self.wrapping_ttl,
+            "wrapping_expires_at": self.wrapping_expires_at,
         }
 
 
@@ -123,7 +132,9 @@ def mint_vault_token(
     }
     path = f"auth/token/create/{settings.token_role}"
     reply = _create(client, path, body, wrap_ttl, settings) or {}
-    minted = _from_reply(reply, tenant_id, num_uses, meta)
+    minted = _from_reply(reply, tenant_id, num_uses, meta, ttl_seconds)
+    if minted.wrapped:
+        minted = _with_wrapped_token_facts(client, minted)
     log.info(
         "minted vault-token for tenant %s: accessor %s, expires %s%s",
         tenant_id,
@@ -159,22 +170,29 @@ def _create(
 
 
 def _from_reply(
-    reply: dict[str, Any], tenant_id: str, num_uses: int, meta: dict[str, str]
+    reply: dict[str, Any],
+    tenant_id: str,
+    num_uses: int,
+    meta: dict[str, str],
+    ttl_seconds: int,
 ) -> MintedToken:
     wrap_info = reply.get("wrap_info")
     if wrap_info:
-        ttl = int(wrap_info["ttl"])
+        # Until the lookup by accessor: the token's TTL as requested.
+        wrapping_ttl = int(wrap_info["ttl"])
         return MintedToken(
             tenant_id=tenant_id,
             accessor=wrap_info.get("wrapped_accessor", ""),
-            ttl=ttl,
-            expires_at=_expiry(ttl),
+            ttl=ttl_seconds,
+            expires_at=_expiry(ttl_seconds),
             num_uses=num_uses,
             policies=(),
             entity_id=None,
             metadata=meta,
             wrapped=True,
             wrapping_accessor=wrap_info.get("accessor"),
+            wrapping_ttl=wrapping_ttl,
+            wrapping_expires_at=_expiry(wrapping_ttl),
             token=wrap_info["token"],
         )
     auth = reply["auth"]
@@ -189,6 +207,32 @@ def _from_reply(
         entity_id=auth.get("entity_id") or None,
         metadata=meta,
         token=auth["client_token"],
+    )
+
+
+def _with_wrapped_token_facts(client: VaultHTTP, minted: MintedToken) -> MintedToken:
+    """The wrapped token's own policies, entity and TTL, looked up by accessor.
+
+    A failed lookup keeps the requested TTL and leaves policies and entity
+    empty: the token exists and the caller holds its wrapping token.
+    """
+    try:
+        reply = client.write(
+            "auth/token/lookup-accessor",
+            {"accessor": minted.accessor},
+            f"look up the wrapped token {minted.accessor}",
+        )
+    except errors.ConsentVaultError as exc:
+        log.warning("wrapped token %s: no lookup (%s)", minted.accessor, exc)
+        return minted
+    data = (reply or {}).get("data") or {}
+    ttl = int(data.get("ttl") or minted.ttl)
+    return dataclasses.replace(
+        minted,
+        ttl=ttl,
+        expires_at=_expiry(ttl),
+        policies=tuple(data.get("policies") or ()),
+        entity_id=data.get("entity_id") or None,
     )
 
 
