@@ -39,6 +39,16 @@ def test_missing_token_role(vault):
     assert mint(vault, tenant).exit_code == 0
 
 
+def test_plain_http_to_a_tls_server(vault):
+    """Vault's 400 to plain HTTP exited 2 from mint where hvac commands said 4."""
+    plain = vault.address.replace("https://", "http://", 1)
+    result = mint(vault, new_tenant(vault), VAULT_ADDR=plain)
+    assert result.exit_code == 4
+    assert "Vault answered HTTP 400 to plain HTTP: is the address https?" in (
+        result.stderr
+    )
+
+
 def test_wrong_ca_bundle(vault, tmp_path):
     other_ca = tmp_path / "other-ca.pem"
     other_ca.write_bytes(trustme.CA().cert_pem.bytes())

@@ -162,6 +162,12 @@ class VaultHTTP:
         status, raw = self._send(method, url_path, payload, headers, action)
         log.info("vault %s -> %d", where, status)
         parsed = _parse(raw)
+        if status == 400 and b"HTTP request to an HTTPS server" in raw:
+            # Go's TLS server answers plain HTTP so: the address is wrong.
+            raise errors.VaultUnavailable(
+                f"{action}: Vault answered HTTP 400 to plain HTTP: is the address "
+                f"https? ({self.address})"
+            )
         if status >= 400:
             reasons = parsed.get("errors", []) if isinstance(parsed, dict) else []
             raise error_for(status, [str(r) for r in reasons], action, where)
