@@ -18,6 +18,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -25,10 +26,12 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from consentvault.errors import ConfigError
+from consentvault.vaultenv import is_loopback
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS_DIR = PROJECT_ROOT / "environments"
@@ -92,6 +95,33 @@ class AuditDeviceSettings(_Section):
     path: VaultPath
     options: dict[str, str] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _keeps_the_log_safe(self) -> AuditDeviceSettings:
+        # Vault takes these options as strings; refuse the ones that would put
+        # secrets in clear in the log or let others read it.
+        option = {key: value.strip().lower() for key, value in self.options.items()}
+        if option.get("log_raw") in _TRUE_WORDS:
+            raise ValueError("log_raw = true would write secrets in clear")
+        if option.get("hmac_accessor") in _FALSE_WORDS:
+            raise ValueError("hmac_accessor = false would write token accessors")
+        if self.type == "file" and "mode" in option:
+            _check_file_mode(option["mode"])
+        return self
+
+
+_TRUE_WORDS = {"1", "t", "true", "yes", "on"}
+_FALSE_WORDS = {"0", "f", "false", "no", "off"}
+
+
+def _check_file_mode(mode: str) -> None:
+    """An audit file mode no looser than 0600 (0000 would leave it unset)."""
+    try:
+        bits = int(mode, 8)
+    except ValueError:
+        raise ValueError(f"mode {mode!r} is not an octal file mode") from None
+    if bits == 0 or bits & ~0o600:
+        raise ValueError(f"mode {mode!r} is looser than 0600")
+
 
 class JwtAuthSettings(_Section):
     """JWT/OIDC login for CI jobs (GitHub Actions or GitLab id tokens)."""
@@ -138,6 +168,18 @@ class AzureSecretsSettings(_Section):
 
 class VaultSettings(_Section):
     address: str = Field(pattern=r"^https?://")
+
+    @field_validator("address")
+    @classmethod
+    def _https_unless_loopback(cls, address: str) -> str:
+        host = urlsplit(address).hostname or ""
+        if address.startswith("http://") and not is_loopback(host):
+            raise ValueError(
+                f"{address} is plain http to {host or 'no host'}, not loopback: "
+                "tokens would cross the network in clear; use https"
+            )
+        return address
+
     # CA bundle for a private Vault certificate; TLS is never disabled.
     ca_file: str | None = None
     kv_mount: VaultPath = "consentvault"
