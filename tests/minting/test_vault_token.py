@@ -163,6 +163,23 @@ def test_not_a_guid_is_a_usage_error(vault):
     assert "is not a GUID" in result.stderr
 
 
+def test_a_mint_while_the_tenant_is_being_revoked_says_so(vault):
+    """A disabled entity was reported as 'log in as the ci-minter'."""
+    tenant = new_tenant(vault)
+    minter = vault.token_with("ci_minter")
+    first = json.loads(mint(vault, minter, "--tenant", tenant).stdout)
+    entity_path = f"identity/entity/id/{first['entity_id']}"
+    vault.root.write_data(entity_path, data={"disabled": True})
+    try:
+        result = mint(vault, minter, "--tenant", tenant)
+    finally:
+        vault.root.write_data(entity_path, data={"disabled": False})
+    assert result.exit_code == 5
+    assert f"tenant {tenant}: its entity is disabled" in result.stderr
+    assert "being revoked" in result.stderr
+    assert "log in as the ci-minter" not in result.stderr
+
+
 def test_caller_without_the_minter_policy_is_refused(vault):
     tenant = new_tenant(vault)
     broker = vault.token_with("consent_broker")

@@ -163,10 +163,28 @@ def _create(
             ) from None
         raise
     except errors.PermissionDenied:
+        tenant_id = body["entity_alias"]
+        if _entity_disabled(client, tenant_id):
+            raise errors.PermissionDenied(
+                f"{action}: tenant {tenant_id}: its entity is disabled, so its "
+                "credentials are being revoked (revoke --tenant or tenant remove); "
+                "mint again once that is done"
+            ) from None
         raise errors.PermissionDenied(
             f"{action}: this identity may not mint from it (POST /v1/{path} refused; "
             "log in as the ci-minter)"
         ) from None
+
+
+def _entity_disabled(client: VaultHTTP, tenant_id: str) -> bool:
+    """Whether the tenant's entity is disabled (a revocation is under way)."""
+    from consentvault.minting.revocation import tenant_entity, token_mount_accessor
+
+    try:
+        entity = tenant_entity(client, token_mount_accessor(client), tenant_id)
+    except errors.ConsentVaultError:
+        return False
+    return bool(entity and entity.get("disabled"))
 
 
 def _from_reply(
