@@ -10,12 +10,15 @@ material stays transit ciphertext and is not even read back for display.
 from __future__ import annotations
 
 import json
+import os
 
 import click
+import hvac.exceptions
 
+from consentvault import errors
 from consentvault.records import TenantRecord, TenantRecords
 from consentvault.settings import load_settings
-from consentvault.vaultclient import client_from_environment
+from consentvault.vaultclient import client_from_environment, vault_errors
 
 FORMATS = click.Choice(["text", "json"])
 FORMAT_HELP = "text for people, json for scripts."
@@ -44,7 +47,14 @@ def list_tenants(output_format: str) -> None:
       consentvault tenant list --format json
     """
     records = _open_records()
-    rows = [records.read(tenant_id) for tenant_id in records.list_ids()]
+    tenant_ids = records.list_ids()
+    if not tenant_ids:
+        _check_mount_exists(records)
+    rows = [
+        record
+        for tenant_id in tenant_ids
+        if (record := _read_or_skip(records, tenant_id)) is not None
+    ]
     if output_format == "json":
         click.echo(json.dumps([row.metadata() for row in rows], sort_keys=True))
     elif not rows:
@@ -113,6 +123,39 @@ def remove_tenant(tenant_id: str, reason: str, yes: bool) -> None:
             removed_by=getpass.getuser(),
         )
     click.echo(removal.summary())
+
+
+def _read_or_skip(records: TenantRecords, tenant_id: str) -> TenantRecord | None:
+    """One record for the list, or None: one bad record must not hide the rest."""
+    try:
+        return records.read(tenant_id)
+    except (errors.PermissionDenied, errors.VaultUnavailable):
+        raise
+    except errors.ConsentVaultError as exc:
+        # A soft-deleted record (NotFound) or one that is malformed.
+        click.echo(f"Warning: skipped tenant {tenant_id}: {exc}", err=True)
+        return None
+
+
+def _check_mount_exists(records: TenantRecords) -> None:
+    """An empty list is only believable if the KV mount exists where we look.
+
+    A mistyped VAULT_ADDR path or VAULT_NAMESPACE otherwise reads as "No
+    tenants." Vault answers 404 for a missing mount or namespace; a token that
+    may not read the mount's config cannot tell, and the list stands.
+    """
+    mount = records.vault.kv_mount
+    namespace = os.environ.get("VAULT_NAMESPACE", "").strip() or "root"
+    with vault_errors(f"read the configuration of KV mount {mount}"):
+        try:
+            records.client.secrets.kv.v2.read_configuration(mount_point=mount)
+        except hvac.exceptions.InvalidPath:
+            raise errors.NotFound(
+                f"KV mount {mount} not found at {records.client.url} in namespace "
+                f"{namespace}: check VAULT_ADDR and VAULT_NAMESPACE"
+            ) from None
+        except hvac.exceptions.Forbidden:
+            return
 
 
 def _row(record: TenantRecord) -> dict[str, str]:

@@ -102,6 +102,10 @@ def client_from_environment(settings: Settings | None = None) -> hvac.Client:
         settings.vault.address if settings else None,
         settings.vault.ca_file if settings else None,
     )
+    if not found.token:
+        raise errors.PermissionDenied(
+            "no Vault token: set VAULT_TOKEN or log in (vault login)"
+        )
     if found.ca_file and not Path(found.ca_file).is_file():
         # requests would fail later with an OSError traceback.
         raise errors.ConfigError(
