@@ -107,22 +107,27 @@ def _provision(tmp: Path, port: int, root_token: str) -> BenchServer:
     vault = settings.vault
     root.sys.enable_secrets_engine("kv", path=vault.kv_mount, options={"version": "2"})
     root.secrets.kv.v2.configure(cas_required=True, mount_point=vault.kv_mount)
+    # Tenant keys are created with their tenant (TenantRecords.create).
     root.sys.enable_secrets_engine("transit", path=vault.transit_mount)
-    root.secrets.transit.create_key(
-        vault.transit_key, derived=True, mount_point=vault.transit_mount
-    )
     names = _policies(root, settings)
-    root.write(
-        f"auth/token/roles/{vault.token_role}",
-        orphan=True,
-        renewable=False,
-        token_type="service",
-        token_ttl=900,
-        token_explicit_max_ttl=3600,
-        allowed_policies=[names["tenant_reader"]],
-        allowed_entity_aliases=["*"],
-        token_no_default_policy=True,
-    )
+    roles = {
+        vault.token_role: ("tenant_reader", {"token_explicit_max_ttl": 3600}),
+        vault.refresh_token_role: (
+            "tenant_refresher",
+            {"token_explicit_max_ttl": 120, "token_num_uses": 16},
+        ),
+    }
+    for role, (identity, limits) in roles.items():
+        root.write(
+            f"auth/token/roles/{role}",
+            orphan=True,
+            renewable=False,
+            token_type="service",
+            allowed_policies=[names[identity]],
+            allowed_entity_aliases=["*"],
+            token_no_default_policy=True,
+            **limits,
+        )
     tenant_id = str(uuid.uuid4())
     TenantRecords(root, settings).create(
         TenantRecord(tenant_id=tenant_id, mode="admin", granted=("User.Read.All",))

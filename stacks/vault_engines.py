@@ -43,19 +43,18 @@ class SecretEngines(Construct):
             type="transit",
             description="consentvault encryption of tenant secrets and consent state",
         )
-        # Derived keys: the context (tenant id, state path) picks a per-record
-        # key, so one record's ciphertext does not decrypt as another's.
-        self.keys = [
-            TransitSecretBackendKey(
-                self,
-                f"key_{name.replace('-', '_')}",
-                backend=self.transit.path,
-                name=name,
-                derived=True,
-                exportable=False,
-                allow_plaintext_backup=False,
-                deletion_allowed=False,
-                auto_rotate_period=duration_seconds(vault.transit_rotation_period),
-            )
-            for name in (vault.transit_key, vault.transit_state_key)
-        ]
+        # The consent-state key is derived: the context (the state's KV path)
+        # picks a per-flow key. Tenants' keys are not here: the consent broker
+        # creates one per tenant (`<tenant_key_prefix><tenant-guid>`) when it
+        # first stores the tenant, and `tenant remove` destroys it.
+        self.state_key = TransitSecretBackendKey(
+            self,
+            "key_consent_state",
+            backend=self.transit.path,
+            name=vault.transit_state_key,
+            derived=True,
+            exportable=False,
+            allow_plaintext_backup=False,
+            deletion_allowed=False,
+            auto_rotate_period=duration_seconds(vault.transit_rotation_period),
+        )

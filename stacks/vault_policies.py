@@ -12,7 +12,13 @@ from consentvault.settings import PROJECT_ROOT, VaultSettings
 
 POLICY_DIR = PROJECT_ROOT / "policies"
 # Identity name (as in the settings' policy names) -> template file stem.
-IDENTITIES = ("consent_broker", "ci_minter", "tenant_reader", "operator")
+IDENTITIES = (
+    "consent_broker",
+    "ci_minter",
+    "tenant_reader",
+    "tenant_refresher",
+    "operator",
+)
 
 
 def template_path(identity: str) -> Path:

@@ -16,7 +16,7 @@ from stacks.vault_azure_secrets import AzureSecrets
 from stacks.vault_ci_auth import AppRoleCiAuth, JwtCiAuth
 from stacks.vault_engines import SecretEngines
 from stacks.vault_policies import PolicySet
-from stacks.vault_token_role import TenantTokenRole
+from stacks.vault_token_role import reader_role, refresher_role
 
 
 class VaultStack(TerraformStack):
@@ -46,11 +46,17 @@ class VaultStack(TerraformStack):
             policy_names=names,
             token_accessor=token_auth.accessor,
         )
-        token_role = TenantTokenRole(
+        token_role = reader_role(
             self,
             "tenant_token_role",
             vault=vault,
-            reader_policy=policies.policies["tenant_reader"].name,
+            policy=policies.policies["tenant_reader"].name,
+        )
+        refresh_role = refresher_role(
+            self,
+            "tenant_refresh_role",
+            vault=vault,
+            policy=policies.policies["tenant_refresher"].name,
         )
 
         minter_policy = policies.policies["ci_minter"].name
@@ -87,6 +93,7 @@ class VaultStack(TerraformStack):
         TerraformOutput(self, "kv_mount", value=engines.kv.path)
         TerraformOutput(self, "transit_mount", value=engines.transit.path)
         TerraformOutput(self, "token_role", value=token_role.role.role_name)
+        TerraformOutput(self, "refresh_token_role", value=refresh_role.role.role_name)
         TerraformOutput(self, "token_auth_accessor", value=token_auth.accessor)
         TerraformOutput(self, "approle_path", value=approle.backend.path)
         TerraformOutput(

@@ -3,8 +3,10 @@
 A record lives at `<kv_mount>/<tenants_prefix>/<tenant-guid>` (see
 docs/internals.md, "Tenant record"). Its secret material (a JSON object, for
 example the delegated refresh token) is stored only as transit ciphertext of
-the derived key `transit_key`, with the tenant id as context, so neither a KV
-read nor another tenant's context can reveal it.
+the tenant's own key `<tenant_key_prefix><tenant-guid>`, which the consent
+broker creates when it first stores the tenant. A token bound to one tenant
+may use that tenant's key only, and destroying the key at offboarding makes
+every stored copy of the ciphertext (old KV versions, backups) unreadable.
 
 Every write is a check-and-set on the version that was read: creation uses
 cas=0, updates the version of the record they changed. A lost race raises
@@ -236,7 +238,11 @@ class TenantRecords:
     # Writing
 
     def create(self, record: TenantRecord) -> TenantRecord:
-        """Write a new tenant's record; `Conflict` if the tenant already has one."""
+        """Write a new tenant's record; `Conflict` if the tenant already has one.
+
+        The tenant's transit key is created first if it does not exist yet.
+        """
+        self.ensure_key(record.tenant_id)
         return self._write(record, cas=0)
 
     def write(self, record: TenantRecord) -> TenantRecord:
@@ -303,15 +309,65 @@ class TenantRecords:
 
     # Secret material
 
+    def key_name(self, tenant_id: str) -> str:
+        """The name of the tenant's own transit key."""
+        return self.vault.tenant_key(normalize_tenant_id(tenant_id))
+
+    def ensure_key(self, tenant_id: str) -> None:
+        """Create the tenant's transit key unless it exists (the broker's job).
+
+        Vault would otherwise create a key on first encrypt with its defaults;
+        here it is made not exportable, without plaintext backup, rotating on
+        the settings' schedule. `deletion_allowed` stays false until offboarding.
+        Writing to an existing key's path changes nothing, so this is safe to
+        repeat and to race.
+        """
+        path = f"{self.vault.transit_mount}/keys/{self.key_name(tenant_id)}"
+        with vault_errors(f"create transit key {path}"):
+            self.client.write_data(
+                path,
+                data={
+                    "exportable": False,
+                    "allow_plaintext_backup": False,
+                    "auto_rotate_period": self.vault.transit_rotation_period,
+                },
+            )
+        log.info("transit key %s of tenant %s is in place", path, tenant_id)
+
+    def destroy_key(self, tenant_id: str) -> bool:
+        """Delete the tenant's transit key (offboarding); False if there is none.
+
+        Every ciphertext made with it, in any KV version or backup, can no
+        longer be decrypted by anyone, root included.
+        """
+        name = self.key_name(tenant_id)
+        path = f"{self.vault.transit_mount}/keys/{name}"
+        if not self._key_exists(path):
+            return False
+        with vault_errors(f"destroy transit key {path}"):
+            self.client.write_data(f"{path}/config", data={"deletion_allowed": True})
+            self.client.delete(path)
+        log.info("destroyed transit key %s of tenant %s", path, tenant_id)
+        return True
+
+    def _key_exists(self, path: str) -> bool:
+        with vault_errors(f"read transit key {path}"):
+            try:
+                return self.client.read(path) is not None
+            except hvac.exceptions.InvalidPath:
+                return False
+
     def encrypt_secret(self, tenant_id: str, material: Mapping[str, Any]) -> str:
-        """Transit ciphertext of `material` (a JSON object) for this tenant."""
+        """Transit ciphertext of `material` (a JSON object) with the tenant's key.
+
+        The key must exist: `create` (or `ensure_key`) makes it.
+        """
         tenant_id = normalize_tenant_id(tenant_id)
         plaintext = json.dumps(dict(material), separators=(",", ":")).encode()
         return transit_encrypt(
             self.client,
             mount=self.vault.transit_mount,
-            key=self.vault.transit_key,
-            context=tenant_id,
+            key=self.key_name(tenant_id),
             plaintext=plaintext,
         )
 
@@ -322,8 +378,7 @@ class TenantRecords:
         plaintext = transit_decrypt(
             self.client,
             mount=self.vault.transit_mount,
-            key=self.vault.transit_key,
-            context=record.tenant_id,
+            key=self.key_name(record.tenant_id),
             ciphertext=record.secret,
         )
         try:
@@ -338,28 +393,38 @@ class TenantRecords:
 
 
 def transit_encrypt(
-    client: hvac.Client, *, mount: str, key: str, context: str, plaintext: bytes
+    client: hvac.Client,
+    *,
+    mount: str,
+    key: str,
+    plaintext: bytes,
+    context: str | None = None,
 ) -> str:
-    """Encrypt with a derived transit key; `context` is plain text (encoded here)."""
+    """Encrypt with a transit key; `context` (plain text) only for a derived key."""
     with vault_errors(f"encrypt with {mount}/keys/{key}"):
         response = client.secrets.transit.encrypt_data(
             name=key,
             plaintext=_b64(plaintext),
-            context=_b64(context.encode()),
+            context=None if context is None else _b64(context.encode()),
             mount_point=mount,
         )
     return str(response["data"]["ciphertext"])
 
 
 def transit_decrypt(
-    client: hvac.Client, *, mount: str, key: str, context: str, ciphertext: str
+    client: hvac.Client,
+    *,
+    mount: str,
+    key: str,
+    ciphertext: str,
+    context: str | None = None,
 ) -> bytes:
     """Decrypt what `transit_encrypt` produced with the same key and context."""
     with vault_errors(f"decrypt with {mount}/keys/{key}"):
         response = client.secrets.transit.decrypt_data(
             name=key,
             ciphertext=ciphertext,
-            context=_b64(context.encode()),
+            context=None if context is None else _b64(context.encode()),
             mount_point=mount,
         )
     try:

@@ -185,7 +185,12 @@ class VaultSettings(_Section):
     kv_mount: VaultPath = "consentvault"
     kv_max_versions: int = Field(default=5, ge=1, le=20)
     transit_mount: VaultPath = "consentvault-transit"
-    transit_key: str = "tenant-secrets"
+    # One transit key per tenant, `<tenant_key_prefix><tenant-guid>`: a policy
+    # can name a key in a path but cannot constrain a derived key's context.
+    # The broker creates it with the tenant; `tenant remove` destroys it.
+    tenant_key_prefix: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")
+    ] = "tenant-"
     transit_state_key: str = "consent-state"
     transit_rotation_period: Duration = "720h"
     # KV paths below `kv_mount`.
@@ -199,6 +204,11 @@ class VaultSettings(_Section):
     app_credential_path: VaultPath = "entra"
     consent_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     token_role: str = "tenant-reader"
+    # `mint graph-token` writes a rotated refresh token back with a token of
+    # this role; workers never get one. Its TTL is also its explicit max.
+    refresh_token_role: str = "tenant-refresher"
+    refresh_token_ttl: Duration = "2m"
+    refresh_token_num_uses: int = Field(default=16, ge=1)
     minted_ttl: Duration = "15m"
     minted_max_ttl: Duration = "1h"
     audit: list[AuditDeviceSettings] = Field(min_length=1)
@@ -213,7 +223,15 @@ class VaultSettings(_Section):
             raise ValueError(
                 "kv_mount, app_kv_mount and transit_mount must be different mounts"
             )
+        if self.transit_state_key.startswith(self.tenant_key_prefix):
+            raise ValueError("transit_state_key must not start with tenant_key_prefix")
+        if self.token_role == self.refresh_token_role:
+            raise ValueError("token_role and refresh_token_role must differ")
         return self
+
+    def tenant_key(self, tenant_id: str) -> str:
+        """The name of a tenant's own transit key."""
+        return f"{self.tenant_key_prefix}{tenant_id}"
 
 
 class Settings(_Section):
@@ -229,6 +247,7 @@ class Settings(_Section):
             "consent_broker": f"{self.name}-consent-broker",
             "ci_minter": f"{self.name}-ci-minter",
             "tenant_reader": f"{self.name}-tenant-reader",
+            "tenant_refresher": f"{self.name}-tenant-refresher",
             "operator": f"{self.name}-operator",
         }
 

@@ -62,6 +62,7 @@ def test_repr_hides_the_secret():
 
 def test_create_read_and_decrypt(store):
     tenant = _new_tenant()
+    store.ensure_key(tenant)
     ciphertext = store.encrypt_secret(tenant, {"refresh_token": "rt-recognisable"})
     assert ciphertext.startswith("vault:v1:")
     written = store.create(
@@ -83,6 +84,8 @@ def test_create_read_and_decrypt(store):
 
 def test_ciphertext_is_bound_to_its_tenant(store):
     tenant, other = _new_tenant(), _new_tenant()
+    store.ensure_key(tenant)
+    store.ensure_key(other)
     ciphertext = store.encrypt_secret(tenant, {"refresh_token": "x"})
     foreign = TenantRecord(tenant_id=other, mode="delegated", secret=ciphertext)
     with pytest.raises(errors.ConsentVaultError):

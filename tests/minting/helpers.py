@@ -20,6 +20,7 @@ def new_tenant(
     """Store a tenant record the way consent redemption would."""
     tenant_id = str(uuid.uuid4())
     store = TenantRecords(vault.root, vault.settings)
+    store.ensure_key(tenant_id)
     ciphertext = store.encrypt_secret(tenant_id, secret) if secret else ""
     store.create(
         TenantRecord(

@@ -17,52 +17,84 @@ from .helpers import new_tenant, run_cli
 C, R, U, D, L, S = "create", "read", "update", "delete", "list", "sudo"
 DENY = ()
 
-# (path template, consent-broker, ci-minter, tenant-reader of A, operator)
+# (path template, consent-broker, ci-minter, tenant-reader of A, operator,
+# tenant-refresher of A)
 MATRIX = [
-    ("consentvault/data/tenants/{a}", (C, R, U), (R,), (R, U), (C, D, R, U)),
-    ("consentvault/data/tenants/{b}", (C, R, U), (R,), DENY, (C, D, R, U)),
-    ("consentvault/metadata/tenants/{a}", DENY, DENY, DENY, (D, L, R)),
-    ("consentvault/destroy/tenants/{a}", DENY, DENY, DENY, (U,)),
-    ("consentvault/data/consent-state/x", (C, D, R, U), DENY, DENY, (C, D, R, U)),
-    ("consentvault/metadata/consent-state/x", (D,), DENY, DENY, (D, L, R)),
-    ("consentvault/data/locks/{a}", DENY, (C, D, R, U), DENY, (C, D, R, U)),
-    ("consentvault-app/data/entra", (R,), (R,), DENY, (C, D, R, U)),
-    ("consentvault-app/metadata/entra", DENY, DENY, DENY, (D, L, R)),
+    ("consentvault/data/tenants/{a}", (C, R, U), (R,), (R,), (C, D, R, U), (R, U)),
+    ("consentvault/data/tenants/{b}", (C, R, U), (R,), DENY, (C, D, R, U), DENY),
+    ("consentvault/metadata/tenants/{a}", DENY, DENY, DENY, (D, L, R), DENY),
+    ("consentvault/destroy/tenants/{a}", DENY, DENY, DENY, (U,), DENY),
+    ("consentvault/data/consent-state/x", (C, D, R, U), DENY, DENY, (C, D, R, U), DENY),
+    ("consentvault/metadata/consent-state/x", (D,), DENY, DENY, (D, L, R), DENY),
+    ("consentvault/data/locks/{a}", DENY, (C, D, R, U), DENY, (C, D, R, U), DENY),
+    ("consentvault-app/data/entra", (R,), (R,), DENY, (C, D, R, U), DENY),
+    ("consentvault-app/metadata/entra", DENY, DENY, DENY, (D, L, R), DENY),
     # The credential's former path on the tenant mount gives broker and minter
     # nothing.
-    ("consentvault/data/app/entra", DENY, DENY, DENY, (C, D, R, U)),
-    ("consentvault-transit/encrypt/tenant-secrets", (U,), DENY, (U,), DENY),
-    ("consentvault-transit/decrypt/tenant-secrets", DENY, DENY, (U,), DENY),
-    ("consentvault-transit/encrypt/consent-state", (U,), DENY, DENY, DENY),
-    ("consentvault-transit/decrypt/consent-state", (U,), DENY, DENY, DENY),
-    ("consentvault-transit/keys/tenant-secrets/rotate", DENY, DENY, DENY, (U,)),
-    ("consentvault-transit/keys/tenant-secrets", DENY, DENY, DENY, DENY),
-    ("auth/token/create/tenant-reader", DENY, (U,), DENY, DENY),
-    ("auth/token/create", DENY, DENY, DENY, DENY),
-    ("auth/token/lookup-self", (R,), (R,), (R,), (R,)),
-    ("auth/token/revoke-self", (U,), (U,), (U,), (U,)),
-    ("auth/token/lookup-accessor", DENY, (U,), DENY, (U,)),
-    ("auth/token/revoke-accessor", DENY, (U,), DENY, (U,)),
-    ("auth/token/accessors/", DENY, DENY, DENY, (L, S)),
-    ("auth/token/roles/tenant-reader", DENY, DENY, DENY, DENY),
-    ("identity/lookup/entity", DENY, (U,), DENY, (U,)),
-    ("identity/entity/id/x", DENY, DENY, DENY, (R, U)),
-    ("sys/audit", DENY, DENY, DENY, (R,)),
-    ("sys/audit-hash/file", DENY, DENY, DENY, (U,)),
+    ("consentvault/data/app/entra", DENY, DENY, DENY, (C, D, R, U), DENY),
+    # Each tenant's own key: the reader only decrypts, with A's key only.
+    ("consentvault-transit/encrypt/tenant-{a}", (U,), DENY, DENY, DENY, (U,)),
+    ("consentvault-transit/encrypt/tenant-{b}", (U,), DENY, DENY, DENY, DENY),
+    ("consentvault-transit/decrypt/tenant-{a}", DENY, DENY, (U,), DENY, (U,)),
+    ("consentvault-transit/decrypt/tenant-{b}", DENY, DENY, DENY, DENY, DENY),
+    ("consentvault-transit/encrypt/consent-state", (U,), DENY, DENY, DENY, DENY),
+    ("consentvault-transit/decrypt/consent-state", (U,), DENY, DENY, DENY, DENY),
+    # sys/capabilities leaves out parameter limits: the broker may only
+    # create keys with fixed settings, the operator only set deletion_allowed
+    # (tests/minting/test_confinement.py tries both).
+    ("consentvault-transit/keys/tenant-{a}", (C, U), DENY, DENY, (D, R, U), DENY),
+    (
+        "consentvault-transit/keys/tenant-{a}/config",
+        (C, U),
+        DENY,
+        DENY,
+        (D, R, U),
+        DENY,
+    ),
+    ("consentvault-transit/keys/consent-state/rotate", DENY, DENY, DENY, (U,), DENY),
+    ("consentvault-transit/keys/consent-state/config", DENY, DENY, DENY, DENY, DENY),
+    (
+        "consentvault-transit/export/encryption-key/tenant-{a}",
+        DENY,
+        DENY,
+        DENY,
+        DENY,
+        DENY,
+    ),
+    ("auth/token/create/tenant-reader", DENY, (U,), DENY, DENY, DENY),
+    ("auth/token/create/tenant-refresher", DENY, (U,), DENY, DENY, DENY),
+    ("auth/token/create", DENY, DENY, DENY, DENY, DENY),
+    ("auth/token/lookup-self", (R,), (R,), (R,), (R,), (R,)),
+    ("auth/token/revoke-self", (U,), (U,), (U,), (U,), (U,)),
+    ("auth/token/lookup-accessor", DENY, (U,), DENY, (U,), DENY),
+    ("auth/token/revoke-accessor", DENY, (U,), DENY, (U,), DENY),
+    ("auth/token/accessors/", DENY, DENY, DENY, (L, S), DENY),
+    ("auth/token/roles/tenant-reader", DENY, DENY, DENY, DENY, DENY),
+    ("identity/lookup/entity", DENY, (U,), DENY, (U,), DENY),
+    ("identity/entity/id/x", DENY, DENY, DENY, (R, U), DENY),
+    ("sys/audit", DENY, DENY, DENY, (R,), DENY),
+    ("sys/audit-hash/file", DENY, DENY, DENY, (U,), DENY),
     # Vault's default policy lets any token with it look up a lease.
-    ("sys/leases/lookup", (U,), (U,), DENY, (U,)),
-    ("sys/leases/revoke", DENY, DENY, DENY, (U,)),
+    ("sys/leases/lookup", (U,), (U,), DENY, (U,), DENY),
+    ("sys/leases/revoke", DENY, DENY, DENY, (U,), DENY),
     (
         "sys/leases/revoke-prefix/auth/token/create/tenant-reader",
         DENY,
         DENY,
         DENY,
         DENY,
+        DENY,
     ),
-    ("sys/policies/acl/local-operator", DENY, DENY, DENY, DENY),
-    ("sys/auth/token", DENY, DENY, DENY, DENY),
+    ("sys/policies/acl/local-operator", DENY, DENY, DENY, DENY, DENY),
+    ("sys/auth/token", DENY, DENY, DENY, DENY, DENY),
 ]
-IDENTITIES = ("consent_broker", "ci_minter", "tenant_reader", "operator")
+IDENTITIES = (
+    "consent_broker",
+    "ci_minter",
+    "tenant_reader",
+    "operator",
+    "tenant_refresher",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +106,13 @@ def tenants(sandbox) -> tuple[str, str]:
 
 
 def identity_token(vault, identity: str, tenant_a: str) -> str:
+    if identity == "tenant_refresher":
+        minter = vault.client(vault.token_with("ci_minter"))
+        role = vault.settings.vault.refresh_token_role
+        reply = minter.write_data(
+            f"auth/token/create/{role}", data={"entity_alias": tenant_a}
+        )
+        return reply["auth"]["client_token"]
     if identity != "tenant_reader":
         return vault.token_with(identity)
     minted = run_cli(

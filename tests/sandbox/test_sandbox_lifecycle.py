@@ -123,18 +123,20 @@ def test_kv_mount_requires_check_and_set(life):
     assert config["max_versions"] == vault.kv_max_versions
 
 
-def test_transit_keys_are_derived_and_not_exportable(life):
+def test_consent_state_key_is_derived_and_not_exportable(life):
     vault = life.settings.vault
     client = life.vault()
 
     mounts = client.sys.list_mounted_secrets_engines()["data"]
     assert mounts[f"{vault.transit_mount}/"]["type"] == "transit"
-    for name in (vault.transit_key, vault.transit_state_key):
-        key = client.read(f"{vault.transit_mount}/keys/{name}")["data"]
-        assert key["derived"] is True
-        assert key["exportable"] is False
-        assert key["deletion_allowed"] is False
-        assert key["auto_rotate_period"] == 720 * 3600
+    key = client.read(f"{vault.transit_mount}/keys/{vault.transit_state_key}")
+    assert key["data"]["derived"] is True
+    assert key["data"]["exportable"] is False
+    assert key["data"]["deletion_allowed"] is False
+    assert key["data"]["auto_rotate_period"] == 720 * 3600
+    # Tenant keys come with tenants; the former shared key is not created.
+    keys = client.list(f"{vault.transit_mount}/keys")["data"]["keys"]
+    assert keys == [vault.transit_state_key]
 
 
 def test_policies_hold_the_rendered_templates(life):
@@ -152,6 +154,17 @@ def test_policies_hold_the_rendered_templates(life):
         )
     reader = client.sys.read_policy(name="local-tenant-reader")["data"]["rules"]
     assert f"identity.entity.aliases.{token_accessor}.name" in reader
+
+
+def test_refresher_role_mints_minutes_long_tokens_with_few_uses(life):
+    role = life.vault().read("auth/token/roles/tenant-refresher")["data"]
+
+    assert role["orphan"] is True
+    assert role["renewable"] is False
+    assert role["token_explicit_max_ttl"] == 120
+    assert role["token_num_uses"] == 16
+    assert role["allowed_policies"] == ["local-tenant-refresher"]
+    assert role["token_no_default_policy"] is True
 
 
 def test_token_role_mints_orphan_short_lived_tenant_tokens(life):

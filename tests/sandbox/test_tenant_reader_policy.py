@@ -55,15 +55,19 @@ def test_minted_token_reads_its_own_tenant_only(sandbox, minted_for_a):
     assert capabilities[other] == ["deny"]
 
 
-def test_minted_token_decrypts_with_the_tenant_key_only(sandbox, minted_for_a):
+def test_minted_token_decrypts_with_its_tenant_key_only(sandbox, minted_for_a):
     vault = sandbox.settings.vault
-    decrypt = f"{vault.transit_mount}/decrypt/{vault.transit_key}"
+    decrypt = f"{vault.transit_mount}/decrypt/{vault.tenant_key(TENANT_A)}"
+    other = f"{vault.transit_mount}/decrypt/{vault.tenant_key(TENANT_B)}"
+    encrypt = f"{vault.transit_mount}/encrypt/{vault.tenant_key(TENANT_A)}"
     state_key = f"{vault.transit_mount}/decrypt/{vault.transit_state_key}"
     minted = sandbox.vault_client(token=minted_for_a.token)
 
-    capabilities = _capabilities(minted, [decrypt, state_key])
+    capabilities = _capabilities(minted, [decrypt, other, encrypt, state_key])
 
-    assert "update" in capabilities[decrypt]
+    assert capabilities[decrypt] == ["update"]
+    assert capabilities[other] == ["deny"]
+    assert capabilities[encrypt] == ["deny"]
     assert capabilities[state_key] == ["deny"]
 
 

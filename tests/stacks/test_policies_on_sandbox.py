@@ -29,7 +29,12 @@ def concrete(path: str) -> str:
     return path.replace(OWN_TENANT, TENANT).replace("*", "probe")
 
 
-@pytest.mark.parametrize("identity", [i for i in IDENTITIES if i != "tenant_reader"])
+# Minted identities have their tenant from their entity alias; a token given
+# their policy directly has none, so they are tried as minted tokens below.
+MINTED = ("tenant_reader", "tenant_refresher")
+
+
+@pytest.mark.parametrize("identity", [i for i in IDENTITIES if i not in MINTED])
 def test_each_identity_can_exactly_its_table(sandbox, identity):
     root = sandbox.vault_client()
     policy = sandbox.settings.policy_names()[identity]
@@ -45,17 +50,49 @@ def test_each_identity_can_exactly_its_table(sandbox, identity):
     assert all(found[path] == {"deny"} for path in outside)
 
 
+def mint(root, role: str, tenant: str) -> dict:
+    return root.write(f"auth/token/create/{role}", entity_alias=tenant, ttl="2m")[
+        "auth"
+    ]
+
+
 def test_minted_reader_reaches_its_own_tenant_only(sandbox):
     root = sandbox.vault_client()
     vault = sandbox.settings.vault
-    minted = root.write(
-        f"auth/token/create/{vault.token_role}", entity_alias=TENANT, ttl="5m"
-    )["auth"]
-    own = f"{vault.kv_mount}/data/{vault.tenants_prefix}/{TENANT}"
-    other = f"{vault.kv_mount}/data/{vault.tenants_prefix}/{OTHER_TENANT}"
+    minted = mint(root, vault.token_role, TENANT)
+    paths = {}
+    for which, tenant in (("own", TENANT), ("other", OTHER_TENANT)):
+        key = vault.tenant_key(tenant)
+        paths[f"record {which}"] = f"{vault.kv_mount}/data/tenants/{tenant}"
+        paths[f"encrypt {which}"] = f"{vault.transit_mount}/encrypt/{key}"
+        paths[f"decrypt {which}"] = f"{vault.transit_mount}/decrypt/{key}"
 
-    found = capabilities(root, minted["client_token"], [own, other])
+    found = capabilities(root, minted["client_token"], list(paths.values()))
 
     assert minted["policies"] == [sandbox.settings.policy_names()["tenant_reader"]]
     assert minted["renewable"] is False
-    assert found == {own: {"read", "update"}, other: {"deny"}}
+    assert {name: found[path] for name, path in paths.items()} == {
+        "record own": {"read"},
+        "record other": {"deny"},
+        "encrypt own": {"deny"},
+        "encrypt other": {"deny"},
+        "decrypt own": {"update"},
+        "decrypt other": {"deny"},
+    }
+
+
+def test_minted_refresher_writes_its_own_tenant_only(sandbox):
+    root = sandbox.vault_client()
+    vault = sandbox.settings.vault
+    minted = mint(root, vault.refresh_token_role, TENANT)
+    expected = {
+        concrete(path): caps for path, caps in EXPECTED["tenant_refresher"].items()
+    }
+    others = [path.replace(TENANT, OTHER_TENANT) for path in expected if TENANT in path]
+
+    found = capabilities(root, minted["client_token"], [*expected, *others])
+
+    assert minted["policies"] == [sandbox.settings.policy_names()["tenant_refresher"]]
+    assert minted["lease_duration"] <= 120
+    assert {path: found[path] for path in expected} == expected
+    assert all(found[path] == {"deny"} for path in others)

@@ -18,19 +18,24 @@ ACCESSOR = "auth_token_0123abcd"
 OWN_TENANT = f"{{{{identity.entity.aliases.{ACCESSOR}.name}}}}"
 CAN_CHECK_ITSELF = {"sys/capabilities-self": {"update"}}
 
+TENANT_KEYS = "consentvault-transit/keys/tenant-*"
+OWN_KEY = f"tenant-{OWN_TENANT}"
+
 EXPECTED = {
     "consent_broker": {
         "consentvault/data/tenants/*": {"create", "read", "update"},
         "consentvault/data/consent-state/*": {"create", "read", "update", "delete"},
         "consentvault/metadata/consent-state/*": {"delete"},
         "consentvault-app/data/entra": {"read"},
-        "consentvault-transit/encrypt/tenant-secrets": {"update"},
+        TENANT_KEYS: {"create", "update"},
+        "consentvault-transit/encrypt/tenant-*": {"update"},
         "consentvault-transit/encrypt/consent-state": {"update"},
         "consentvault-transit/decrypt/consent-state": {"update"},
         **CAN_CHECK_ITSELF,
     },
     "ci_minter": {
         "auth/token/create/tenant-reader": {"update"},
+        "auth/token/create/tenant-refresher": {"update"},
         "auth/token/revoke-accessor": {"update"},
         "auth/token/lookup-accessor": {"update"},
         "consentvault/data/tenants/*": {"read"},
@@ -40,12 +45,18 @@ EXPECTED = {
         **CAN_CHECK_ITSELF,
     },
     "tenant_reader": {
-        f"consentvault/data/tenants/{OWN_TENANT}": {"read", "update"},
-        "consentvault-transit/decrypt/tenant-secrets": {"update"},
-        "consentvault-transit/encrypt/tenant-secrets": {"update"},
+        f"consentvault/data/tenants/{OWN_TENANT}": {"read"},
+        f"consentvault-transit/decrypt/{OWN_KEY}": {"update"},
         "auth/token/lookup-self": {"read"},
         "auth/token/revoke-self": {"update"},
         **CAN_CHECK_ITSELF,
+    },
+    "tenant_refresher": {
+        f"consentvault/data/tenants/{OWN_TENANT}": {"read", "update"},
+        f"consentvault-transit/decrypt/{OWN_KEY}": {"update"},
+        f"consentvault-transit/encrypt/{OWN_KEY}": {"update"},
+        "auth/token/lookup-self": {"read"},
+        "auth/token/revoke-self": {"update"},
     },
     "operator": {
         "consentvault/data/*": {"create", "read", "update", "delete"},
@@ -56,7 +67,7 @@ EXPECTED = {
         "consentvault-app/metadata/*": {"read", "list", "delete"},
         "consentvault-app/delete/*": {"update"},
         "consentvault-app/destroy/*": {"update"},
-        "consentvault-transit/keys/tenant-secrets/rotate": {"update"},
+        TENANT_KEYS: {"read", "update", "delete"},
         "consentvault-transit/keys/consent-state/rotate": {"update"},
         "identity/lookup/entity": {"update"},
         "identity/entity/id/*": {"read", "update"},
@@ -69,6 +80,20 @@ EXPECTED = {
         "sys/leases/revoke": {"update"},
         **CAN_CHECK_ITSELF,
     },
+}
+# Parameter limits, (identity, path) -> (required, allowed); any path not
+# listed here must have none.
+PARAMETERS = {
+    ("consent_broker", TENANT_KEYS): (
+        ["exportable", "allow_plaintext_backup", "auto_rotate_period"],
+        {
+            "exportable": [False],
+            "allow_plaintext_backup": [False],
+            "auto_rotate_period": ["720h"],
+        },
+    ),
+    ("operator", TENANT_KEYS): ([], {"deletion_allowed": []}),
+    ("operator", "identity/entity/id/*"): ([], {"disabled": []}),
 }
 # One lease at a time (no revoke-prefix, no revoke-force): none of these
 # endpoints is root-protected.
@@ -86,7 +111,7 @@ def settings():
     return load_settings("local")
 
 
-def grants(identity: str, settings) -> dict[str, set[str]]:
+def parsed_paths(identity: str, settings) -> dict[str, dict]:
     text = render_policy(
         identity,
         vault=settings.vault,
@@ -95,19 +120,54 @@ def grants(identity: str, settings) -> dict[str, set[str]]:
     )
     parsed = hcl2.loads(text)
     assert set(parsed) <= {"path", "__comments__"}, "only path blocks allowed"
-    result: dict[str, set[str]] = {}
+    result: dict[str, dict] = {}
     for block in parsed["path"]:
         ((quoted, body),) = block.items()
-        assert set(body) <= {"capabilities", "__is_block__"}, quoted
+        known = {"capabilities", "allowed_parameters", "required_parameters"}
+        assert set(body) <= known | {"__is_block__"}, quoted
         path = quoted.strip('"')
         assert path not in result, f"{path} granted twice"
-        result[path] = {capability.strip('"') for capability in body["capabilities"]}
+        result[path] = body
     return result
+
+
+def grants(identity: str, settings) -> dict[str, set[str]]:
+    return {
+        path: {capability.strip('"') for capability in body["capabilities"]}
+        for path, body in parsed_paths(identity, settings).items()
+    }
+
+
+def _unquote(value):
+    return value.strip('"') if isinstance(value, str) else value
+
+
+def parameters(identity: str, settings) -> dict[tuple[str, str], tuple]:
+    found = {}
+    for path, body in parsed_paths(identity, settings).items():
+        required = body.get("required_parameters")
+        allowed = body.get("allowed_parameters")
+        if required is None and allowed is None:
+            continue
+        found[(identity, path)] = (
+            [_unquote(name) for name in required or []],
+            {
+                _unquote(name): [_unquote(value) for value in values]
+                for name, values in (allowed or {}).items()
+            },
+        )
+    return found
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)
 def test_policy_grants_exactly_the_table(identity, settings):
     assert grants(identity, settings) == EXPECTED[identity]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_parameter_limits_exactly_the_table(identity, settings):
+    expected = {key: value for key, value in PARAMETERS.items() if key[0] == identity}
+    assert parameters(identity, settings) == expected
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)

@@ -27,25 +27,25 @@ def test_kv_v2_mount_requires_check_and_set(synthesized):
     )
 
 
-def test_transit_keys_are_derived_and_kept(synthesized):
+def test_only_the_consent_state_key_is_in_the_stack(synthesized):
     vault = synthesized.settings.vault
     assert has_resource(
         synthesized, "vault_mount", {"path": vault.transit_mount, "type": "transit"}
     )
-    for name in (vault.transit_key, vault.transit_state_key):
-        assert has_resource(
-            synthesized,
-            "vault_transit_secret_backend_key",
-            {
-                "name": name,
-                "derived": True,
-                "exportable": False,
-                "deletion_allowed": False,
-                "allow_plaintext_backup": False,
-                "auto_rotate_period": duration_seconds(vault.transit_rotation_period),
-            },
-        )
-    assert len(synthesized.resources("vault", "vault_transit_secret_backend_key")) == 2
+    assert has_resource(
+        synthesized,
+        "vault_transit_secret_backend_key",
+        {
+            "name": vault.transit_state_key,
+            "derived": True,
+            "exportable": False,
+            "deletion_allowed": False,
+            "allow_plaintext_backup": False,
+            "auto_rotate_period": duration_seconds(vault.transit_rotation_period),
+        },
+    )
+    # Tenant keys come and go with their tenants, outside Terraform's state.
+    assert len(synthesized.resources("vault", "vault_transit_secret_backend_key")) == 1
 
 
 def test_audit_devices_from_settings(synthesized):
@@ -97,6 +97,23 @@ def test_token_role_mints_short_orphan_tenant_tokens(synthesized):
             ],
         },
     )
+
+
+def test_refresher_role_is_minutes_long_with_few_uses(synthesized):
+    vault = synthesized.settings.vault
+    roles = synthesized.resources("vault", "vault_token_auth_backend_role")
+    (refresher,) = [r for r in roles if r["role_name"] == vault.refresh_token_role]
+    (reader,) = [r for r in roles if r["role_name"] == vault.token_role]
+
+    assert refresher["token_explicit_max_ttl"] == 120
+    assert refresher["token_num_uses"] == vault.refresh_token_num_uses
+    assert refresher["orphan"] is True
+    assert refresher["renewable"] is False
+    assert refresher["token_no_default_policy"] is True
+    assert refresher["allowed_policies"] == [
+        "${vault_policy.policies_tenant_refresher_D6215D13.name}"
+    ]
+    assert "token_num_uses" not in reader
 
 
 def test_jwt_ci_login(synthesized):

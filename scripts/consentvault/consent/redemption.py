@@ -131,6 +131,7 @@ class Redemption:
             raise errors.ConsentError(
                 f"tenant {tenant_id}: no refresh token came back (offline_access)"
             )
+        self.records.ensure_key(tenant_id)
         secret = self.records.encrypt_secret(
             tenant_id, {"refresh_token": refresh_token}
         )

@@ -3,8 +3,9 @@
 Admin-consent tenants get an app-only token (client-credentials grant against
 the tenant's authority). Delegated tenants redeem their stored refresh token,
 which is transit ciphertext the ci-minter cannot open: the minter mints itself
-a short-lived token bound to the tenant (the same kind `mint vault-token`
-hands out), which may decrypt that one record and write it back.
+a token of the refresher role, bound to the tenant, lasting minutes and a few
+uses, which may decrypt that one record and write it back. Workers only ever
+get tokens of the reader role, which cannot write.
 
 Refresh tokens rotate on use, so concurrent mints for one tenant must refresh
 once, not race: see `single_flight`.
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The minter's own tenant-bound token lives just long enough for one refresh.
-HELPER_TOKEN_TTL = "2m"
-
 
 @dataclass(frozen=True)
 class GraphToken:
@@ -54,8 +52,8 @@ class GraphToken:
         }
 
 
-class TenantReader:
-    """The minter's own short-lived, tenant-bound token and what it may do."""
+class TenantRefresher:
+    """The minter's own refresher token for one tenant and what it may do."""
 
     def __init__(self, minter: VaultHTTP, light: MintSettings, settings: Settings):
         self.minter = minter
@@ -64,7 +62,7 @@ class TenantReader:
         self._token: str | None = None
         self._accessor: str | None = None
 
-    def __enter__(self) -> TenantReader:
+    def __enter__(self) -> TenantRefresher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -83,8 +81,7 @@ class TenantReader:
         return transit_encrypt(
             self.minter.to_hvac(self._token_for(tenant_id)),
             mount=self.light.transit_mount,
-            key=self.light.transit_key,
-            context=tenant_id,
+            key=self.light.tenant_key(tenant_id),
             plaintext=plaintext.encode(),
         )
 
@@ -94,8 +91,7 @@ class TenantReader:
         return transit_decrypt(
             self.minter.to_hvac(self._token_for(tenant_id)),
             mount=self.light.transit_mount,
-            key=self.light.transit_key,
-            context=tenant_id,
+            key=self.light.tenant_key(tenant_id),
             ciphertext=ciphertext,
         ).decode()
 
@@ -105,8 +101,9 @@ class TenantReader:
                 self.minter,
                 self.light,
                 tenant_id,
-                ttl=HELPER_TOKEN_TTL,
+                ttl=self.light.refresh_token_ttl,
                 metadata={"purpose": "graph-token"},
+                role=self.light.refresh_token_role,
             )
             self._token, self._accessor = minted.token, minted.accessor
         return self._token
@@ -118,7 +115,7 @@ def mint_graph_token(
     record = require_active_tenant(minter, light, tenant_id)
     if record.get("mode") == "admin":
         return _client_credentials(minter, light, settings, tenant_id)
-    with TenantReader(minter, light, settings) as reader:
+    with TenantRefresher(minter, light, settings) as reader:
         shared = single_flight(
             minter,
             light,
@@ -154,7 +151,9 @@ def _client_credentials(
     return GraphToken(tenant_id, "admin", expires_at, False, reply["access_token"])
 
 
-def _refresh(reader: TenantReader, settings: Settings, tenant_id: str) -> SharedToken:
+def _refresh(
+    reader: TenantRefresher, settings: Settings, tenant_id: str
+) -> SharedToken:
     """Redeem the stored refresh token; store the rotated one (check-and-set)."""
     from consentvault.entra_client import (
         EntraClient,

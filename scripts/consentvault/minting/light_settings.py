@@ -54,8 +54,10 @@ class MintSettings:
     app_kv_mount: str = "consentvault-app"
     app_credential_path: str = "entra"
     transit_mount: str = "consentvault-transit"
-    transit_key: str = "tenant-secrets"
+    tenant_key_prefix: str = "tenant-"
     token_role: str = "tenant-reader"
+    refresh_token_role: str = "tenant-refresher"
+    refresh_token_ttl: str = "2m"
     minted_ttl: str = "15m"
     minted_max_ttl: str = "1h"
     approle_path: str = "approle-ci"
@@ -79,6 +81,10 @@ class MintSettings:
     def tenant_path(self, tenant_id: str) -> str:
         """The KV v2 API path of a tenant's record."""
         return f"{self.kv_mount}/data/{self.tenants_prefix}/{tenant_id}"
+
+    def tenant_key(self, tenant_id: str) -> str:
+        """The name of a tenant's own transit key."""
+        return f"{self.tenant_key_prefix}{tenant_id}"
 
     def lock_path(self, tenant_id: str) -> str:
         return f"{self.kv_mount}/data/{self.locks_prefix}/{tenant_id}"
@@ -129,8 +135,10 @@ def _from_raw(raw: dict[str, Any], path: Path) -> MintSettings:
             "app_kv_mount",
             "app_credential_path",
             "transit_mount",
-            "transit_key",
+            "tenant_key_prefix",
             "token_role",
+            "refresh_token_role",
+            "refresh_token_ttl",
             "minted_ttl",
             "minted_max_ttl",
         )

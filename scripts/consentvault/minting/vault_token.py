@@ -113,8 +113,13 @@ def mint_vault_token(
     num_uses: int = 0,
     wrap_ttl: str | None = None,
     metadata: dict[str, str] | None = None,
+    role: str | None = None,
 ) -> MintedToken:
-    """Mint a tenant-bound, non-renewable token (checked input, then one call)."""
+    """Mint a tenant-bound, non-renewable token (checked input, then one call).
+
+    `role` defaults to the worker-facing reader role; `mint graph-token`
+    passes the refresher role for its own write-back token.
+    """
     ttl_seconds = check_ttl(ttl, settings)
     if num_uses < 0:
         raise errors.UsageError("--num-uses must be 0 (unlimited) or more")
@@ -130,8 +135,8 @@ def mint_vault_token(
         "num_uses": num_uses,
         "meta": meta,
     }
-    path = f"auth/token/create/{settings.token_role}"
-    reply = _create(client, path, body, wrap_ttl, settings) or {}
+    role = role or settings.token_role
+    reply = _create(client, role, body, wrap_ttl) or {}
     minted = _from_reply(reply, tenant_id, num_uses, meta, ttl_seconds)
     if minted.wrapped:
         minted = _with_wrapped_token_facts(client, minted)
@@ -146,19 +151,16 @@ def mint_vault_token(
 
 
 def _create(
-    client: VaultHTTP,
-    path: str,
-    body: dict[str, Any],
-    wrap_ttl: str | None,
-    settings: MintSettings,
+    client: VaultHTTP, role: str, body: dict[str, Any], wrap_ttl: str | None
 ) -> dict[str, Any] | None:
-    action = f"mint a token from role {settings.token_role}"
+    path = f"auth/token/create/{role}"
+    action = f"mint a token from role {role}"
     try:
         return client.write(path, body, action, wrap_ttl=wrap_ttl)
     except errors.UsageError as exc:
         if "unknown role" in str(exc) or "role not found" in str(exc):
             raise errors.ConfigError(
-                f"{action}: the token role {settings.token_role!r} does not exist on "
+                f"{action}: the token role {role!r} does not exist on "
                 f"{client.address}; apply the Vault stack first"
             ) from None
         raise
