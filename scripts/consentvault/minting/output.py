@@ -121,23 +121,10 @@ def write_github(credential: Credential, stdout: TextIO) -> None:
 
 def write_private_file(path: Path, text: str) -> None:
     """Create or replace `path` with mode 0600, never visible half-written."""
-    import tempfile  # only `--out` needs it; the mint path stays lean
+    from consentvault.files import write_private
 
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+        write_private(path, text)
     except OSError as exc:
         message = f"--out {path}: cannot write there ({exc.strerror})"
         raise errors.UsageError(message) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(partial, 0o600)
-        os.replace(partial, path)
-    except OSError as exc:
-        Path(partial).unlink(missing_ok=True)
-        message = f"--out {path}: cannot write there ({exc.strerror})"
-        raise errors.UsageError(message) from None
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from consentvault import files
 from consentvault.settings import PROJECT_ROOT
 
 SANDBOX_DIR_VARIABLE = "CONSENTVAULT_SANDBOX_DIR"
@@ -53,11 +54,6 @@ class SandboxPaths:
 
 
 def write_private(path: Path, data: bytes | str) -> None:
-    """Write a file only its owner can read, never visible half-written."""
+    """Write a file only its owner can read, creating its folder if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(raw)
-    os.replace(partial, path)
+    files.write_private(path, data)
