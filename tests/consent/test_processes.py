@@ -20,7 +20,7 @@ import requests
 from consentvault import errors
 from consentvault.consent import callback
 from consentvault.consent.commands import sandbox_certificate
-from consentvault.consent.redemption import Redemption
+from consentvault.consent.redemption import MAX_PREVIOUS_GRANTS, Redemption
 from consentvault.consent.state import ConsentStates
 from consentvault.sandbox.entra import approve
 from consentvault.settings import PROJECT_ROOT
@@ -131,7 +131,10 @@ def test_reconsent_keeps_the_previous_grant(cli, consent_env, customer):
         if before is not None:
             assert record.version == before.version + 1
             assert record.previous_grants[-1] == before.grant_summary()
-            assert len(record.previous_grants) == len(before.previous_grants) + 1
+            # The tenant is shared with other suites' consents; the history
+            # is capped, so it grows by one until the cap.
+            grown = min(len(before.previous_grants) + 1, MAX_PREVIOUS_GRANTS)
+            assert len(record.previous_grants) == grown
 
 
 def _record_or_none(consent_env, tenant_id: str):
