@@ -100,8 +100,6 @@ def env() -> None:
         "VAULT_ADDR": box.openbao.address,
         "VAULT_TOKEN": box.openbao.root_token(),
         SANDBOX_DIR_VARIABLE: str(box.paths.root),
-        "CONSENTVAULT_ENTRA_AUTHORITY": box.standin.authority,
-        "CONSENTVAULT_ENTRA_CA_FILE": str(box.paths.ca_file),
     }
     if box.openbao.ca_file:
         lines["VAULT_CACERT"] = str(box.openbao.ca_file)
