@@ -50,7 +50,8 @@ def _run(env, *args):
 def test_status_of_a_sandbox_never_started(idle):
     done = _run(idle, "status")
 
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 4, done.stderr
+    assert "openbao is not running: run `consentvault sandbox up`" in done.stderr
     assert done.stdout.splitlines() == [
         f"openbao: {_vault_address(idle)} (stopped)",
         f"entra stand-in: {_authority(idle)} (stopped)",

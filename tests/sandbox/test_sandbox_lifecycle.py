@@ -409,6 +409,50 @@ def test_status_tells_when_the_synth_changed_since_the_apply(life, tmp_path):
     )
 
 
+def test_a_failed_apply_reads_as_partly_applied(life, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    shutil.copytree(life.outdir, outdir)
+    stack_file = outdir / "stacks" / "local-vault" / "cdk.tf.json"
+    document = json.loads(stack_file.read_text())
+    document["resource"]["vault_policy"]["broken"] = {
+        "name": "broken",
+        "policy": 'path "x" {',
+    }
+    stack_file.write_text(json.dumps(document))
+    _mark_fresh(outdir)
+
+    failed = life.run("up", CDKTF_OUTDIR=str(outdir))
+    status = life.run("status", CDKTF_OUTDIR=str(outdir))
+
+    assert failed.returncode not in (0, 1), failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[-1].startswith("stacks: partly applied (")
+    assert "the last apply did not finish" in status.stdout
+
+    restored = life.run("up")
+
+    assert restored.returncode == 0, restored.stderr
+    assert (
+        life.run("status").stdout.splitlines()[-1].endswith("match the current synth")
+    )
+
+
+def test_a_sealed_openbao_is_reported_and_unsealed_by_up(life):
+    life.vault().sys.seal()
+
+    status = life.run("status")
+    up = life.run("up")
+
+    assert status.returncode == 4
+    assert "openbao sealed: yes" in status.stdout
+    assert "openbao is sealed: `consentvault sandbox up` restarts it" in status.stderr
+    assert up.returncode == 0, up.stderr
+    assert "openbao was sealed: restarted it, which unsealed it" in up.stdout
+    assert "Traceback" not in up.stderr
+    assert life.vault().sys.read_health_status(method="GET")["sealed"] is False
+
+
 def test_env_lines_work_in_a_shell(life):
     bao = Path(sys.executable).parent / "bao"
     script = (

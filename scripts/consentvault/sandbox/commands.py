@@ -8,11 +8,12 @@ import shutil
 import click
 import hvac.exceptions
 
-from consentvault.errors import UsageError
+from consentvault.errors import UsageError, VaultUnavailable
 from consentvault.sandbox.apply.engine import check_supported
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE
 from consentvault.sandbox.runtime import DEPLOY_NOTE, Sandbox
 from consentvault.settings import load_settings
+from consentvault.vaultclient import vault_errors
 
 
 def _sandbox() -> Sandbox:
@@ -43,7 +44,10 @@ def up() -> None:
     started = box.start()
     if started:
         click.echo(f"started: {', '.join(started)}")
-    report = box.apply(stacks=stacks, echo=click.echo)
+    if box.unseal():
+        click.echo("openbao was sealed: restarted it, which unsealed it")
+    with vault_errors("apply the stacks to the sandbox"):
+        report = box.apply(stacks=stacks, echo=click.echo)
     if not started and not report.changes:
         click.echo("already running, 0 changes")
     else:
@@ -62,16 +66,38 @@ def down() -> None:
 
 @sandbox.command()
 def status() -> None:
-    """Show each process, whether OpenBao is unsealed, tenants and drift."""
+    """Show each process, whether OpenBao is unsealed, tenants and drift.
+
+    Exits 4 when OpenBao is not running, not answering or sealed.
+    """
     box = _sandbox()
     _echo_processes(box)
-    health = box.openbao.health() if box.openbao.pid() else None
+    running = box.openbao.pid() is not None
+    health = box.openbao.health() if running else None
     if health is not None:
         click.echo(f"openbao sealed: {'yes' if health.sealed else 'no'}")
         if not health.sealed:
             click.echo(f"tenants: {_count_tenants(box)}")
+    _echo_stacks(box)
+    if not running:
+        raise VaultUnavailable("openbao is not running: run `consentvault sandbox up`")
+    if health is None:
+        raise VaultUnavailable(f"openbao does not answer; see {box.openbao.log_file}")
+    if health.sealed:
+        raise VaultUnavailable(
+            "openbao is sealed: `consentvault sandbox up` restarts it, which unseals it"
+        )
+
+
+def _echo_stacks(box: Sandbox) -> None:
     applied, synth = box.applied_digest(), box.synth_digest()
-    if applied is None:
+    recorded = box.recorded_resources()
+    if applied is None and recorded:
+        click.echo(
+            f"stacks: partly applied ({recorded} resource(s) recorded; the last "
+            "apply did not finish); run `consentvault sandbox up`"
+        )
+    elif applied is None:
         click.echo("stacks: never applied")
     elif synth is None:
         click.echo("stacks: applied; no synth to compare with (run `make synth`)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import hvac
 
-from consentvault.errors import ConfigError
+from consentvault.errors import ConfigError, VaultUnavailable
 from consentvault.sandbox.apply.engine import ApplyReport, apply_stacks
 from consentvault.sandbox.apply.graph_client import GraphAdmin
 from consentvault.sandbox.apply.stacks import Stack, read_stacks, stacks_digest
@@ -76,6 +76,25 @@ class Sandbox:
                 process.stop()
             raise
         return [name for name, _ in launched]
+
+    def unseal(self) -> bool:
+        """Make a running OpenBao serve again if it was sealed. True if it was.
+
+        The static seal unseals only when the server starts, so a sealed one
+        (`bao operator seal`, or a test) is restarted.
+        """
+        health = self.openbao.health() if self.openbao.pid() else None
+        if health is None:
+            raise VaultUnavailable(
+                f"OpenBao at {self.openbao.address} does not answer; see "
+                f"{self.openbao.log_file}, or `consentvault sandbox down` and `up`"
+            )
+        if not health.sealed:
+            return False
+        logger.info("OpenBao at %s is sealed; restarting it", self.openbao.address)
+        self.openbao.stop()
+        self.openbao.start()
+        return True
 
     def _parts(self):
         return [("entra stand-in", self.standin), ("openbao", self.openbao)]
@@ -144,6 +163,10 @@ class Sandbox:
 
     def applied_digest(self) -> str | None:
         return ApplyState.load(self.paths.state_file).applied_digest
+
+    def recorded_resources(self) -> int:
+        """How many resources the apply state records (also of an unfinished one)."""
+        return len(ApplyState.load(self.paths.state_file).resources)
 
     def synth_digest(self, outdir: Path | None = None) -> str | None:
         try:

@@ -135,6 +135,10 @@ def apply_stacks(
     state = ApplyState.load(state_file)
     ctx = ApplyContext(vault=vault, entra=entra, now=datetime.now(UTC), echo=echo)
     report = ApplyReport(digest=stacks_digest(stacks))
+    # Each resource is saved as it is applied; until every stack is done the
+    # state claims no complete apply, so a failure half-way reads as such.
+    state.applied_digest = None
+    state.save()
     for stack in stacks:
         _StackRun(stack, state, ctx, report, echo).run()
     state.applied_digest = report.digest
