@@ -116,7 +116,7 @@ class OpenBaoServer:
         if self.pid() is not None:
             return False
         if not port_is_free(self.port):
-            raise VaultUnavailable(
+            raise ConfigError(
                 f"127.0.0.1:{self.port} is taken by another process; pick another "
                 f"port in vault.address of {self.settings.source}"
             )

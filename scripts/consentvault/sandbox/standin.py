@@ -41,6 +41,7 @@ class StandinProcess:
                 "on 127.0.0.1 with an explicit port"
             )
         self.port = address.port
+        self.environment_file = settings.source
 
     @property
     def pid_file(self) -> Path:
@@ -72,9 +73,9 @@ class StandinProcess:
         if self.pid() is not None:
             return False
         if not port_is_free(self.port):
-            raise IdentityPlatformUnavailable(
+            raise ConfigError(
                 f"127.0.0.1:{self.port} is taken by another process; pick another "
-                "port in entra.authority_host"
+                f"port in entra.authority_host of {self.environment_file}"
             )
         ensure_pki(self.paths.pki)
         if not self.paths.entra_control_token_file.exists():
