@@ -1,4 +1,9 @@
-"""`tenant remove`: revoke everything of a tenant, then destroy its record.
+"""`tenant remove`: revoke everything of a tenant, then destroy its key and record.
+
+Destroying the tenant's transit key is crypto-shredding: the ciphertext of its
+secrets left in older KV versions, backups or snapshots can no longer be
+decrypted by anyone, root included. The key goes before the record, so a
+removal that fails midway can simply be run again.
 
 The steps run in an order that leaves no window: the record is marked
 `revoked` first (check-and-set), so no mint starts for the tenant from then
@@ -29,13 +34,15 @@ log = logging.getLogger(__name__)
 class Removal:
     revocation: TenantRevocation
     final_version: int
+    key_destroyed: bool
 
     def summary(self) -> str:
+        key = "transit key destroyed" if self.key_destroyed else "no transit key"
         return (
             f"tenant {self.revocation.tenant_id} removed: "
             f"{len(self.revocation.revoked)} token(s) revoked, entity left "
-            f"disabled, reason written as version {self.final_version}, record "
-            "destroyed (all versions)"
+            f"disabled, reason written as version {self.final_version}, {key}, "
+            "record destroyed (all versions)"
         )
 
 
@@ -62,6 +69,7 @@ def remove_tenant(
 
     final = records.update(tenant_id, mark_removed, idempotent=True)
     revocation = revoke_tenant(client, settings, tenant_id, enable_again=False)
+    key_destroyed = records.destroy_key(tenant_id)
     records.destroy(tenant_id)
     log.info("tenant %s removed (final version %d)", tenant_id, final.version)
-    return Removal(revocation, final.version)
+    return Removal(revocation, final.version, key_destroyed)

@@ -185,14 +185,14 @@ def revoke_all(client: VaultHTTP, settings: MintSettings) -> list[str]:
     ]
     for entity_id in entities:
         set_entity_disabled(client, entity_id, True)
-    role = settings.token_role
-    owned = find_accessors(client, lambda data: data.get("role") == role)
+    roles = (settings.token_role, settings.refresh_token_role)
+    owned = find_accessors(client, lambda data: data.get("role") in roles)
     revoke_accessors(client, owned)
     for tenant_id in list_locks(client, settings):
         remove_shared_graph_token(client, settings, tenant_id)
     for entity_id in entities:
         set_entity_disabled(client, entity_id, False)
-    log.info("revoked all %d token(s) of role %s", len(owned), role)
+    log.info("revoked all %d token(s) of roles %s", len(owned), ", ".join(roles))
     return owned
 
 
