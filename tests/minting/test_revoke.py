@@ -87,6 +87,12 @@ def test_revoke_tenant_without_credentials(vault):
     assert "no credential was ever minted" in result.stdout
 
 
+def test_revoke_unknown_tenant_is_not_found(vault):
+    result = revoke(vault, "--tenant", "00000000-0000-4000-8000-00000000abcd")
+    assert result.exit_code == 6, result.why()
+    assert "unknown tenant" in result.stderr
+
+
 def test_minter_may_not_revoke_a_tenant(vault):
     tenant = new_tenant(vault)
     mint_tokens(vault, tenant, 1)

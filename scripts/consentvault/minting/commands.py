@@ -17,11 +17,12 @@ from typing import Any
 
 import click
 
+from consentvault import errors
 from consentvault.errors import ConsentVaultError
 from consentvault.minting import output
 from consentvault.minting.light_settings import MintSettings, load_mint_settings
 from consentvault.minting.login import METHODS, LoginOptions, login
-from consentvault.minting.tenant_check import check_tenant_id
+from consentvault.minting.tenant_check import check_tenant_id, tenant_record_exists
 from consentvault.minting.vaulthttp import VaultHTTP
 
 
@@ -357,6 +358,12 @@ def revoke(
             click.echo(f"revoked lease {lease_id}")
         elif tenant_id is not None:
             report = revocation.revoke_tenant(client, settings, tenant_id)
+            if report.entity_id is None and not tenant_record_exists(
+                client, settings, tenant_id
+            ):
+                raise errors.NotFound(
+                    f"unknown tenant {tenant_id}: no record and no credential"
+                )
             click.echo(report.summary())
         elif revoke_everything is True:
             revoked = revocation.revoke_all(client, settings)

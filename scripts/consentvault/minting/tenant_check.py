@@ -19,6 +19,18 @@ def check_tenant_id(value: str) -> str:
     return tenant_id
 
 
+def tenant_record_exists(
+    client: VaultHTTP, settings: MintSettings, tenant_id: str
+) -> bool:
+    """True if the tenant has a record (of any status)."""
+    path = settings.tenant_path(tenant_id)
+    try:
+        reply = client.read(path, f"read tenant record {path}")
+    except errors.NotFound:
+        return False
+    return bool((reply or {}).get("data", {}).get("data"))
+
+
 def require_active_tenant(
     client: VaultHTTP, settings: MintSettings, tenant_id: str
 ) -> dict[str, Any]:
