@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-ENV ?= local
+# `CONSENTVAULT_ENV=NAME make demo` and `make demo ENV=NAME` both pick NAME.
+ENV ?= $(or $(CONSENTVAULT_ENV),local)
 
 export CONSENTVAULT_ENV := $(ENV)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20

@@ -244,3 +244,45 @@ def test_missing_vault_ca_file_is_a_config_error(cli, consent_env, tmp_path):
     assert result.exit_code == 3, result.output
     assert str(missing) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_approve_completes_a_consent_by_hand(cli, consent_env, customers):
+    tenants = consent_env.control.customer_tenants()
+    chosen = next(t for t in tenants if t["id"] == customers[1])
+    url = cli(["consent", "url", "--mode", "delegated"], consent_env.env()).stdout
+
+    approved = cli(
+        ["sandbox", "approve", "-", "--tenant", chosen["displayName"]],
+        consent_env.env(),
+        stdin=url,
+    )
+    redeemed = cli(
+        ["consent", "redeem", "--callback-url", "-"], consent_env.env(), approved.stdout
+    )
+
+    assert approved.exit_code == 0, approved.stderr
+    assert "code=" in approved.stdout and approved.stderr == ""
+    assert redeemed.exit_code == 0, redeemed.stderr
+    assert consent_env.records().read(customers[1]).mode == "delegated"
+
+
+def test_sandbox_approve_decline_and_unknown_tenant(cli, consent_env):
+    before = consent_env.snapshot()
+    url = cli(["consent", "url", "--mode", "admin"], consent_env.env()).stdout
+
+    unknown = cli(
+        ["sandbox", "approve", url.strip(), "--tenant", "nobody"], consent_env.env()
+    )
+    declined = cli(
+        ["sandbox", "approve", "-", "--decline"], consent_env.env(), stdin=url
+    )
+    redeemed = cli(
+        ["consent", "redeem", "--callback-url", "-"], consent_env.env(), declined.stdout
+    )
+
+    assert unknown.exit_code == 6
+    assert "no customer tenant 'nobody' in the stand-in" in unknown.stderr
+    assert declined.exit_code == 0, declined.stderr
+    assert "error=access_denied" in declined.stdout
+    assert redeemed.exit_code == 7
+    assert consent_env.snapshot() == before

@@ -16,7 +16,9 @@ from tests.conftest import write_test_environment
 CONSENTVAULT = str(Path(sys.executable).parent / "consentvault")
 
 
-@pytest.mark.parametrize("command", ["up", "down", "status", "env", "reset"])
+@pytest.mark.parametrize(
+    "command", ["up", "down", "status", "env", "init-env", "approve", "reset"]
+)
 def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, ["sandbox", command, "--help"])
 

@@ -193,7 +193,9 @@ def serve(
     settings = load_settings()
     redirect_uri = redirect_uri_for(settings)
     if urlsplit(redirect_uri).scheme == "https" and not (cert_file and key_file):
-        cert_file, key_file = sandbox_certificate(redirect_uri, cert_file, key_file)
+        cert_file, key_file = sandbox_certificate(
+            redirect_uri, cert_file, key_file, environment=settings.name
+        )
     redemption = Redemption(client_from_environment(settings), settings)
     app = CallbackApp(redemption.redeem, urlsplit(redirect_uri).path)
     server = make_callback_server(
@@ -210,7 +212,11 @@ def serve(
 
 
 def sandbox_certificate(
-    redirect_uri: str, cert_file: str | None, key_file: str | None
+    redirect_uri: str,
+    cert_file: str | None,
+    key_file: str | None,
+    *,
+    environment: str | None = None,
 ) -> tuple[str, str]:
     """The sandbox's server certificate, for a loopback redirect URI only.
 
@@ -227,7 +233,7 @@ def sandbox_certificate(
             "pass --cert and --key for that host (the sandbox's certificate "
             "serves loopback only)"
         )
-    pki = SandboxPaths.from_environment().pki
+    pki = SandboxPaths.from_environment(environment=environment).pki
     cert, key = pki / "server.pem", pki / "server-key.pem"
     if not (cert.is_file() and key.is_file()):
         raise errors.ConfigError(

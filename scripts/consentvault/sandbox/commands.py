@@ -1,14 +1,21 @@
-"""`consentvault sandbox up | down | status | env | reset`."""
+"""`consentvault sandbox up | down | status | env | init-env | approve | reset`."""
 
 from __future__ import annotations
 
 import shlex
 import shutil
+import sys
 
 import click
 import hvac.exceptions
 
-from consentvault.errors import UsageError, VaultUnavailable
+from consentvault.errors import (
+    ConsentError,
+    IdentityPlatformUnavailable,
+    NotFound,
+    UsageError,
+    VaultUnavailable,
+)
 from consentvault.sandbox.apply.engine import check_supported
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE
 from consentvault.sandbox.runtime import DEPLOY_NOTE, Sandbox
@@ -133,6 +140,96 @@ def env() -> None:
         lines["CONSENTVAULT_ENV_FILE"] = str(box.settings.source)
     for name, value in lines.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox.command("init-env")
+@click.option(
+    "--name", required=True, help="The new environment: environments/NAME.toml."
+)
+@click.option(
+    "--port-base",
+    type=int,
+    required=True,
+    help="OpenBao on this port, the stand-in on +1, the consent callback on +2.",
+)
+@click.option("--replace", is_flag=True, help="Overwrite an existing file.")
+def init_env(name: str, port_base: int, replace: bool) -> None:
+    """Write an environment for a second sandbox beside the default one.
+
+    It is environments/local.toml with the three ports moved to PORT_BASE and
+    every sandbox path in .sandbox-NAME/, the folder the sandbox commands use
+    for that environment (unless CONSENTVAULT_SANDBOX_DIR says otherwise).
+
+    \b
+    Example:
+        consentvault sandbox init-env --name second --port-base 28200
+        CONSENTVAULT_ENV=second make demo
+    """
+    from consentvault.sandbox.environments import write_environment
+
+    target = write_environment(name, port_base, replace=replace)
+    click.echo(f"wrote {target}")
+    click.echo(f"Use it with CONSENTVAULT_ENV={name} (e.g. `make demo ENV={name}`)")
+
+
+@sandbox.command()
+@click.argument("url")
+@click.option(
+    "--tenant",
+    help="The customer tenant's id, display name or domain (default: the first).",
+)
+@click.option("--decline", is_flag=True, help="Cancel instead of consenting.")
+def approve(url: str, tenant: str | None, decline: bool) -> None:
+    """Play the stand-in's administrator on a consent URL; print the callback.
+
+    URL is what `consentvault consent url` printed ('-': read it from stdin).
+    The callback URL printed on stdout carries the authorization code: it is
+    printed because this command exists to hand it on, to `consent redeem
+    --callback-url -`, and is good for one redemption within minutes.
+
+    \b
+    Example:
+        consentvault consent url --mode delegated \\
+          | consentvault sandbox approve - \\
+          | consentvault consent redeem --callback-url -
+    """
+    from consentvault.sandbox.entra import ControlClient, StandinError
+    from consentvault.sandbox.entra import approve as sign_in_and_decide
+
+    if url == "-":
+        url = sys.stdin.readline().strip()
+    if not url:
+        raise UsageError("URL -: nothing on stdin")
+    box = _sandbox()
+    if box.standin.pid() is None:
+        raise IdentityPlatformUnavailable(
+            "the Entra stand-in is not running: run `consentvault sandbox up`"
+        )
+    control = ControlClient(
+        box.standin.authority, box.paths.ca_file, box.standin.control_token()
+    )
+    tenant_id = _customer_tenant(control.customer_tenants(), tenant)
+    try:
+        callback = sign_in_and_decide(
+            url, ca_file=box.paths.ca_file, tenant=tenant_id, decline=decline
+        )
+    except StandinError as exc:
+        raise ConsentError(f"the stand-in refused: {exc}") from None
+    click.echo(callback)
+
+
+def _customer_tenant(tenants: list[dict], wanted: str | None) -> str:
+    if not tenants:
+        raise NotFound("the stand-in has no customer tenants")
+    if wanted is None:
+        return tenants[0]["id"]
+    key = wanted.strip().lower()
+    for tenant in tenants:
+        names = {tenant["id"], tenant["displayName"].lower(), tenant["domain"]}
+        if key in names or f"{key}.onmicrosoft.com" == tenant["domain"]:
+            return tenant["id"]
+    known = ", ".join(tenant["displayName"] for tenant in tenants)
+    raise NotFound(f"no customer tenant {wanted!r} in the stand-in (known: {known})")
 
 
 @sandbox.command()

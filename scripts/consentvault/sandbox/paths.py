@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consentvault import files
-from consentvault.settings import PROJECT_ROOT
+from consentvault.settings import DEFAULT_ENVIRONMENT, PROJECT_ROOT
 
 SANDBOX_DIR_VARIABLE = "CONSENTVAULT_SANDBOX_DIR"
+
+
+def folder_name(environment: str | None) -> str:
+    """The default sandbox folder of an environment, relative to the project."""
+    if not environment or environment == DEFAULT_ENVIRONMENT:
+        return ".sandbox"
+    return f".sandbox-{environment}"
 
 
 @dataclass(frozen=True)
@@ -17,10 +24,19 @@ class SandboxPaths:
     root: Path
 
     @classmethod
-    def from_environment(cls, root: Path | str | None = None) -> SandboxPaths:
-        """`root`, else `$CONSENTVAULT_SANDBOX_DIR`, else `.sandbox/` in the project."""
+    def from_environment(
+        cls, root: Path | str | None = None, *, environment: str | None = None
+    ) -> SandboxPaths:
+        """`root`, else `$CONSENTVAULT_SANDBOX_DIR`, else the environment's folder.
+
+        That folder is `.sandbox/` in the project for `local` (or no name) and
+        `.sandbox-<name>/` for any other environment, the paths that
+        `sandbox init-env` writes into the environment file.
+        """
         chosen = (
-            root or os.environ.get(SANDBOX_DIR_VARIABLE) or PROJECT_ROOT / ".sandbox"
+            root
+            or os.environ.get(SANDBOX_DIR_VARIABLE)
+            or PROJECT_ROOT / folder_name(environment)
         )
         return cls(Path(chosen).resolve())
 

@@ -51,7 +51,7 @@ class ProcessStatus:
 class Sandbox:
     def __init__(self, settings: Settings, paths: SandboxPaths | None = None) -> None:
         self.settings = settings
-        self.paths = paths or SandboxPaths.from_environment()
+        self.paths = paths or SandboxPaths.from_environment(environment=settings.name)
         self.openbao = OpenBaoServer(settings, self.paths)
         self.standin = StandinProcess(settings, self.paths)
 
