@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import hvac.exceptions
 import pytest
 
 from consentvault.entra_client import EntraClient, graph_scopes, read_app_credential
@@ -80,3 +81,36 @@ def test_delegated_consent_end_to_end(cli, consent_env, customer):
 @pytest.fixture
 def customer(customers) -> str:
     return customers[0]
+
+
+def test_reconsent_deletes_the_shared_graph_token(cli, consent_env, customer):
+    vault = consent_env.settings.vault
+    root = consent_env.vault_client()
+    lock = f"{vault.locks_prefix}/{customer}"
+
+    def consent() -> None:
+        url = consent_url(cli, consent_env, "delegated")
+        redirect = approve(url, ca_file=consent_env.ca_file, tenant=customer)
+        result = cli(
+            ["consent", "redeem", "--callback-url", "-"],
+            consent_env.env(),
+            stdin=redirect,
+        )
+        assert result.exit_code == 0, result.stderr
+
+    consent()
+    # What `mint graph-token` leaves: a token of this consent, cached.
+    root.secrets.kv.v2.delete_metadata_and_all_versions(
+        path=lock, mount_point=vault.kv_mount
+    )
+    root.secrets.kv.v2.create_or_update_secret(
+        path=lock,
+        secret={"state": "done", "access_token": "vault:v1:old", "expires_at": 0},
+        mount_point=vault.kv_mount,
+        cas=0,
+    )
+
+    consent()
+
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        root.secrets.kv.v2.read_secret_metadata(path=lock, mount_point=vault.kv_mount)

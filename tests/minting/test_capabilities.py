@@ -27,6 +27,8 @@ MATRIX = [
     ("consentvault/data/consent-state/x", (C, D, R, U), DENY, DENY, (C, D, R, U), DENY),
     ("consentvault/metadata/consent-state/x", (D,), DENY, DENY, (D, L, R), DENY),
     ("consentvault/data/locks/{a}", DENY, (C, D, R, U), DENY, (C, D, R, U), DENY),
+    # A re-consent deletes the lock, which may cache the old consent's token.
+    ("consentvault/metadata/locks/{a}", (D,), DENY, DENY, (D, L, R), DENY),
     ("consentvault-app/data/entra", (R,), (R,), DENY, (C, D, R, U), DENY),
     ("consentvault-app/metadata/entra", DENY, DENY, DENY, (D, L, R), DENY),
     # The credential's former path on the tenant mount gives broker and minter

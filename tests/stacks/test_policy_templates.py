@@ -26,6 +26,7 @@ EXPECTED = {
         "consentvault/data/tenants/*": {"create", "read", "update"},
         "consentvault/data/consent-state/*": {"create", "read", "update", "delete"},
         "consentvault/metadata/consent-state/*": {"delete"},
+        "consentvault/metadata/locks/*": {"delete"},
         "consentvault-app/data/entra": {"read"},
         TENANT_KEYS: {"create", "update"},
         "consentvault-transit/encrypt/tenant-*": {"update"},

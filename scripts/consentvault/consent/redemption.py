@@ -13,7 +13,10 @@ written, with check-and-set.
   The refresh token is stored as transit ciphertext only.
 
 Re-consent of a known tenant updates its record in place and moves the
-previous grant's metadata into `previous_grants`.
+previous grant's metadata into `previous_grants`, then deletes the Graph
+access token that `mint graph-token` shares beside the tenant's refresh lock:
+it was issued under the previous consent and would otherwise be handed out
+until it expires.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from consentvault.records import (
     utc_now,
 )
 from consentvault.settings import Settings
+from consentvault.vaultclient import vault_errors
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +174,28 @@ class Redemption:
                 stored.mode,
                 stored.version,
             )
+            if existing is not None:
+                self._forget_shared_token(stored)
             return stored
         raise AssertionError("unreachable")
+
+    def _forget_shared_token(self, stored: TenantRecord) -> None:
+        """Delete `locks/<tenant>`, with any Graph token of the old consent."""
+        vault = self.settings.vault
+        path = f"{vault.locks_prefix}/{stored.tenant_id}"
+        action = (
+            f"tenant {stored.tenant_id}: new consent stored (record version "
+            f"{stored.version}), but the cached Graph token at "
+            f"{vault.kv_mount}/{path} could not be deleted and stays usable "
+            "until it expires"
+        )
+        with vault_errors(action):
+            self.client.secrets.kv.v2.delete_metadata_and_all_versions(
+                path=path, mount_point=vault.kv_mount
+            )
+        log.info(
+            "tenant %s: shared Graph token of the old consent deleted", stored.tenant_id
+        )
 
 
 def _reconsent(existing: TenantRecord, new: TenantRecord) -> TenantRecord:
