@@ -62,7 +62,7 @@ def test_port_taken_by_another_process_is_refused_before_starting(server):
         other.bind(("127.0.0.1", server.port))
         other.listen()
 
-        with pytest.raises(VaultUnavailable, match=f"127.0.0.1:{server.port} is taken"):
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{server.port} is taken"):
             server.start()
 
     assert server.pid() is None
