@@ -19,22 +19,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
 
 from consentvault.errors import ConfigError, VaultUnavailable
 from consentvault.sandbox.paths import SandboxPaths, write_private
 from consentvault.sandbox.pki import ensure_pki
-from consentvault.sandbox.process import (
-    port_is_free,
-    running_pid,
-    start_background,
-    stop_pid,
-)
-from consentvault.settings import PROJECT_ROOT, Settings
+from consentvault.sandbox.server import BackgroundServer
+from consentvault.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-STARTUP_TIMEOUT_SECONDS = 30
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -59,13 +52,17 @@ class Health:
     version: str
 
 
-class OpenBaoServer:
+class OpenBaoServer(BackgroundServer):
     """One sandbox OpenBao process, described by the settings and a folder."""
+
+    port_setting = "vault.address"
+    startup_timeout_seconds = 30
 
     def __init__(self, settings: Settings, paths: SandboxPaths) -> None:
         self.settings = settings
         self.paths = paths
         self.dir = paths.openbao
+        self.environment_file = settings.source
         address = urlsplit(settings.vault.address)
         if address.hostname not in LOOPBACK_HOSTS or address.port is None:
             raise ConfigError(
@@ -81,19 +78,8 @@ class OpenBaoServer:
         return self.dir / "config.hcl"
 
     @property
-    def pid_file(self) -> Path:
-        return self.dir / "pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.dir / "server.log"
-
-    @property
     def ca_file(self) -> Path | None:
         return self.paths.ca_file if self.tls else None
-
-    def pid(self) -> int | None:
-        return running_pid(self.pid_file, str(self.config_file))
 
     def root_token(self) -> str:
         try:
@@ -104,47 +90,14 @@ class OpenBaoServer:
                 "never started here; run `consentvault sandbox up`"
             ) from None
 
-    def start(self) -> bool:
-        """Start unless running and wait until it serves. True if it started."""
-        started = self.launch()
-        if started:
-            self.wait_ready()
-        return started
-
-    def launch(self) -> bool:
-        """Start the process unless it runs; do not wait. True if it started."""
-        if self.pid() is not None:
-            return False
-        if not port_is_free(self.port):
-            raise ConfigError(
-                f"127.0.0.1:{self.port} is taken by another process; pick another "
-                f"port in vault.address of {self.settings.source}"
-            )
-        self._write_config()
-        start_background(
-            [str(bao_binary()), "server", f"-config={self.config_file}"],
-            pid_file=self.pid_file,
-            log_file=self.log_file,
-            cwd=PROJECT_ROOT,
-            env=None,
-        )
-        return True
-
     def wait_ready(self) -> None:
         """Wait until it answers; initialise it the first time; until unsealed."""
-        health = self._wait_for(lambda h: h is not None)
+        health = self._wait_for(self.health, lambda h: h is not None)
         if not health.initialized:
             self._initialise()
-        self._wait_for(lambda h: h is not None and h.initialized and not h.sealed)
-
-    def stop(self) -> bool:
-        """Stop the server by its recorded pid. True if one was running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        stop_pid(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        self._wait_for(
+            self.health, lambda h: h is not None and h.initialized and not h.sealed
+        )
 
     def health(self) -> Health | None:
         """`sys/health` of the server, or None while it does not answer."""
@@ -160,24 +113,14 @@ class OpenBaoServer:
             return None
         return Health(body["initialized"], body["sealed"], body.get("version", ""))
 
-    def _wait_for(self, condition) -> Health:
-        poll = retry(
-            retry=retry_if_result(lambda health: not condition(health)),
-            # A server that exited (bad config, port taken) fails at once.
-            stop=stop_after_delay(STARTUP_TIMEOUT_SECONDS) | self._exited,
-            wait=wait_fixed(0.05),
-            retry_error_callback=lambda state: self._startup_failed(),
-        )
-        return poll(self.health)()
+    def _pid_marker(self) -> str:
+        return str(self.config_file)
 
-    def _exited(self, retry_state) -> bool:
-        return self.pid() is None
+    def _argv(self) -> list[str]:
+        return [str(bao_binary()), "server", f"-config={self.config_file}"]
 
-    def _startup_failed(self):
-        pid = self.pid()
-        if pid is not None:
-            stop_pid(pid)
-        raise VaultUnavailable(
+    def _not_ready_error(self) -> VaultUnavailable:
+        return VaultUnavailable(
             f"OpenBao at {self.address} did not become ready; see {self.log_file}"
         )
 
@@ -201,7 +144,7 @@ class OpenBaoServer:
         write_private(self.dir / "recovery-keys.json", json.dumps(recovery))
         logger.info("initialised OpenBao at %s", self.address)
 
-    def _write_config(self) -> None:
+    def _prepare(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         seal_key = self.dir / "seal.key"
         if not seal_key.exists():
