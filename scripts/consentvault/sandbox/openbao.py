@@ -5,6 +5,11 @@ file we generate, so a restarted server unseals itself. The root token from
 the one-time initialisation is kept in `<sandbox>/openbao/root-token` (0600).
 The server runs with the project root as its working directory, because audit
 file paths in the environment files are relative to it.
+
+OpenBao also opens a cluster listener, by default on the API port + 1, which
+`sandbox init-env` gives to the Entra stand-in. The config therefore names the
+cluster port itself: the API port + 1, or the next port above it that is none
+of the environment's own ports (stand-in, consent callback).
 """
 
 from __future__ import annotations
@@ -72,6 +77,27 @@ class OpenBaoServer(BackgroundServer):
         self.address = settings.vault.address.rstrip("/")
         self.port = address.port
         self.tls = address.scheme == "https"
+
+    @property
+    def cluster_port(self) -> int:
+        """The API port + 1, skipping the environment's other ports."""
+        entra = self.settings.entra
+        own = {self.port, urlsplit(entra.authority_host).port}
+        own.update(urlsplit(uri).port for uri in entra.redirect_uris)
+        port = self.port + 1
+        while port in own:
+            port += 1
+        return port
+
+    def listening_ports(self) -> dict[int, str]:
+        return {
+            self.port: self.port_setting,
+            self.cluster_port: (
+                f"{self.port_setting} (OpenBao's cluster listener takes "
+                f"{self.cluster_port}, the next port above it that the environment "
+                "does not use)"
+            ),
+        }
 
     @property
     def config_file(self) -> Path:
@@ -164,11 +190,13 @@ class OpenBaoServer(BackgroundServer):
             "# Written by `consentvault sandbox up`; loopback only.\n"
             f'storage "pebbledb" {{\n  path = "{self.dir / "data"}"\n}}\n\n'
             'listener "tcp" {\n'
-            f'  address = "127.0.0.1:{self.port}"\n{tls_lines}}}\n\n'
+            f'  address = "127.0.0.1:{self.port}"\n'
+            f'  cluster_address = "127.0.0.1:{self.cluster_port}"\n{tls_lines}}}\n\n'
             'seal "static" {\n'
             '  current_key_id = "sandbox-1"\n'
             f'  current_key = "file://{seal_key}"\n}}\n\n'
             f'api_addr = "{self.address}"\n'
+            f'cluster_addr = "https://127.0.0.1:{self.cluster_port}"\n'
             "disable_mlock = true\n"
             "# The sandbox creates its audit devices from the Vault stack through\n"
             "# the API; a real Vault needs no such setting.\n"

@@ -60,11 +60,7 @@ class BackgroundServer(ABC):
         """Start the process unless it runs; do not wait. True if it started."""
         if self.pid() is not None:
             return False
-        if not port_is_free(self.port):
-            raise ConfigError(
-                f"127.0.0.1:{self.port} is taken by another process; pick another "
-                f"port in {self.port_setting} of {self.environment_file}"
-            )
+        self._refuse_taken_ports()
         self._prepare()
         start_background(
             self._argv(),
@@ -74,6 +70,18 @@ class BackgroundServer(ABC):
             env=None,
         )
         return True
+
+    def listening_ports(self) -> dict[int, str]:
+        """Every port the server listens on -> the setting that moves it."""
+        return {self.port: self.port_setting}
+
+    def _refuse_taken_ports(self) -> None:
+        for port, setting in self.listening_ports().items():
+            if not port_is_free(port):
+                raise ConfigError(
+                    f"127.0.0.1:{port} is taken by another process; pick another "
+                    f"port in {setting} of {self.environment_file}"
+                )
 
     @abstractmethod
     def wait_ready(self) -> None:
@@ -108,6 +116,9 @@ class BackgroundServer(ABC):
         pid = self.pid()
         if pid is not None:
             stop_pid(pid)
+        # Another process may have bound a port between our check and the
+        # server's own bind: that is a setting to change, not a failing server.
+        self._refuse_taken_ports()
         raise self._not_ready_error()
 
     @abstractmethod
