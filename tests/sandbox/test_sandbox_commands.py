@@ -112,3 +112,25 @@ def _authority(env) -> str:
 def _setting(env, section, key) -> str:
     raw = tomllib.loads(Path(env["CONSENTVAULT_ENV_FILE"]).read_text())
     return raw[section][key]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not-a-url",
+        "https://login.example.com/organizations/oauth2/v2.0/authorize?state=s3cret",
+        "https://127.0.0.1:1/organizations/oauth2/v2.0/authorize?state=s3cret",
+    ],
+    ids=["no-scheme", "other-host", "other-port"],
+)
+def test_approve_refuses_urls_off_the_stand_in(idle, url):
+    """Before, these tracebacked (MissingSchema) or fetched the other host."""
+    done = _run(idle, "approve", url)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"Error: URL is not a consent URL of the sandbox's stand-in "
+        f"({_authority(idle)}/...); pass what `consentvault consent url` printed "
+        "for this environment"
+    ]
+    assert done.stdout == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import sys
+from urllib.parse import urlsplit
 
 import click
 import hvac.exceptions
@@ -201,6 +202,7 @@ def approve(url: str, tenant: str | None, decline: bool) -> None:
     if not url:
         raise UsageError("URL -: nothing on stdin")
     box = _sandbox()
+    _refuse_foreign_url(url, box.standin.authority)
     if box.standin.pid() is None:
         raise IdentityPlatformUnavailable(
             "the Entra stand-in is not running: run `consentvault sandbox up`"
@@ -216,6 +218,25 @@ def approve(url: str, tenant: str | None, decline: bool) -> None:
     except StandinError as exc:
         raise ConsentError(f"the stand-in refused: {exc}") from None
     click.echo(callback)
+
+
+def _refuse_foreign_url(url: str, authority: str) -> None:
+    """Only the stand-in's own URLs are approved: nothing else is ever fetched."""
+    given, own = urlsplit(url), urlsplit(authority)
+    try:
+        same = (given.scheme, given.hostname, given.port) == (
+            own.scheme,
+            own.hostname,
+            own.port,
+        )
+    except ValueError:
+        same = False
+    if not same:
+        # The URL itself is not repeated: it carries the flow's state.
+        raise UsageError(
+            f"URL is not a consent URL of the sandbox's stand-in ({authority}/...); "
+            "pass what `consentvault consent url` printed for this environment"
+        )
 
 
 def _customer_tenant(tenants: list[dict], wanted: str | None) -> str:
