@@ -134,3 +134,22 @@ def test_approve_refuses_urls_off_the_stand_in(idle, url):
         "for this environment"
     ]
     assert done.stdout == ""
+
+
+def test_declining_reset_exits_1_and_keeps_the_folder(idle):
+    """Before, a declined prompt exited 2 ("reset cancelled")."""
+    folder = Path(idle["CONSENTVAULT_SANDBOX_DIR"])
+    folder.mkdir()
+
+    done = subprocess.run(
+        [CONSENTVAULT, "sandbox", "reset"],
+        env=idle,
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == "Aborted."
+    assert folder.is_dir()

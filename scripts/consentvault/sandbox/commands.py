@@ -266,8 +266,9 @@ def reset(yes: bool) -> None:
         f"This removes {root}: OpenBao's data, seal key and root token, the "
         "stand-in's tenants and apps, the local CA and the apply state."
     )
-    if not yes and not click.confirm("Remove it?", default=False):
-        raise UsageError("reset cancelled; nothing was removed")
+    if not yes:
+        # Declined: "Aborted." and exit 1, as `tenant remove` and `revoke --all`.
+        click.confirm("Remove it?", default=False, abort=True)
     box.stop()
     shutil.rmtree(root)
     click.echo(f"removed {root}")
