@@ -73,7 +73,9 @@ MATRIX = [
     ("auth/token/accessors/", DENY, DENY, DENY, (L, S), DENY),
     ("auth/token/roles/tenant-reader", DENY, DENY, DENY, DENY, DENY),
     ("identity/lookup/entity", DENY, (U,), DENY, (U,), DENY),
-    ("identity/entity/id/x", DENY, DENY, DENY, (R, U), DENY),
+    # Delete is for `tenant remove`; only `disabled` may be updated
+    # (tests/minting/test_confinement.py).
+    ("identity/entity/id/x", DENY, DENY, DENY, (D, R, U), DENY),
     ("sys/audit", DENY, DENY, DENY, (R,), DENY),
     ("sys/audit-hash/file", DENY, DENY, DENY, (U,), DENY),
     # Vault's default policy lets any token with it look up a lease.

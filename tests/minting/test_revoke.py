@@ -134,6 +134,7 @@ def test_exactly_one_target(vault):
 def test_tenant_remove_revokes_and_destroys(vault):
     tenant = new_tenant(vault)
     minted = mint_tokens(vault, tenant, 2)
+    entity_id = entity_of(vault, tenant)["id"]
     result = run_cli(
         ["tenant", "remove", tenant, "--reason", "contract ended", "--yes"],
         vault.env(vault.token_with("operator")),
@@ -146,8 +147,10 @@ def test_tenant_remove_revokes_and_destroys(vault):
         vault.root.secrets.kv.v2.read_secret_metadata(
             path=f"tenants/{tenant}", mount_point="consentvault"
         )
-    # Offboarding leaves the entity disabled: nothing bound to it works again.
-    assert entity_of(vault, tenant)["disabled"] is True
+    # The entity is deleted last, so nothing of the tenant is left behind.
+    assert entity_id in result.stdout and "deleted" in result.stdout
+    assert entity_lookup(vault, tenant) is None
+    assert vault.root.read(f"identity/entity/id/{entity_id}") is None
     again = run_cli(
         ["mint", "vault-token", "--tenant", tenant],
         vault.env(vault.token_with("ci_minter")),
@@ -156,12 +159,20 @@ def test_tenant_remove_revokes_and_destroys(vault):
 
 
 def entity_of(vault, tenant_id: str) -> dict:
+    entity = entity_lookup(vault, tenant_id)
+    assert entity is not None, f"tenant {tenant_id} has no entity"
+    return entity
+
+
+def entity_lookup(vault, tenant_id: str) -> dict | None:
+    """The entity whose token-mount alias is the tenant id, or None."""
     accessor = vault.root.read("sys/auth")["data"]["token/"]["accessor"]
     reply = vault.root.write_data(
         "identity/lookup/entity",
         data={"alias_name": tenant_id, "alias_mount_accessor": accessor},
     )
-    return reply["data"]
+    # hvac hands back the bare HTTP response for Vault's 204 (no entity).
+    return reply["data"] if isinstance(reply, dict) else None
 
 
 def test_revoke_tenant_deletes_the_shared_graph_token_and_enables_again(vault):

@@ -163,8 +163,9 @@ def test_not_a_guid_is_a_usage_error(vault):
     assert "is not a GUID" in result.stderr
 
 
-def test_a_mint_while_the_tenant_is_being_revoked_says_so(vault):
-    """A disabled entity was reported as 'log in as the ci-minter'."""
+def test_a_mint_for_a_disabled_entity_says_how_to_enable_it(vault):
+    """A disabled entity was reported as 'log in as the ci-minter', later as a
+    revocation in progress even when none was running."""
     tenant = new_tenant(vault)
     minter = vault.token_with("ci_minter")
     first = json.loads(mint(vault, minter, "--tenant", tenant).stdout)
@@ -176,7 +177,10 @@ def test_a_mint_while_the_tenant_is_being_revoked_says_so(vault):
         vault.root.write_data(entity_path, data={"disabled": False})
     assert result.exit_code == 5
     assert f"tenant {tenant}: its entity is disabled" in result.stderr
-    assert "being revoked" in result.stderr
+    assert "may be running" in result.stderr
+    assert f"re-enable it with `consentvault revoke --tenant {tenant}`" in (
+        " ".join(result.stderr.split())
+    )
     assert "log in as the ci-minter" not in result.stderr
 
 

@@ -71,7 +71,7 @@ EXPECTED = {
         TENANT_KEYS: {"read", "update", "delete"},
         "consentvault-transit/keys/consent-state/rotate": {"update"},
         "identity/lookup/entity": {"update"},
-        "identity/entity/id/*": {"read", "update"},
+        "identity/entity/id/*": {"read", "update", "delete"},
         "auth/token/accessors/": {"list", "sudo"},
         "auth/token/lookup-accessor": {"update"},
         "auth/token/revoke-accessor": {"update"},

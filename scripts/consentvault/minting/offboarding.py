@@ -8,7 +8,11 @@ removal that fails midway can simply be run again.
 The steps run in an order that leaves no window: the record is marked
 `revoked` first (check-and-set), so no mint starts for the tenant from then
 on; then its entity is disabled, the shared Graph-token record deleted and
-its tokens revoked (see `revocation`); the entity stays disabled.
+its tokens revoked (see `revocation`). Once the key is gone the entity itself
+is deleted, so nothing of the tenant is left to block a later consent: the
+first mint after it gets a fresh entity through the token role's
+`allowed_entity_aliases`. The entity goes before the record, for the same
+reason as the key.
 
 The reason is written into one last version of the record just before the
 record is destroyed. Vault's audit log keeps that request (its values HMAC'd
@@ -23,7 +27,11 @@ import logging
 from dataclasses import dataclass
 
 from consentvault.minting.light_settings import MintSettings
-from consentvault.minting.revocation import TenantRevocation, revoke_tenant
+from consentvault.minting.revocation import (
+    TenantRevocation,
+    delete_entity,
+    revoke_tenant,
+)
 from consentvault.minting.vaulthttp import VaultHTTP
 from consentvault.records import TenantRecord, TenantRecords, utc_now
 
@@ -38,11 +46,13 @@ class Removal:
 
     def summary(self) -> str:
         key = "transit key destroyed" if self.key_destroyed else "no transit key"
+        entity = self.revocation.entity_id
+        entity_done = f"entity {entity} deleted" if entity else "no entity"
         return (
             f"tenant {self.revocation.tenant_id} removed: "
-            f"{len(self.revocation.revoked)} token(s) revoked, entity left "
-            f"disabled, reason written as version {self.final_version}, {key}, "
-            "record destroyed (all versions)"
+            f"{len(self.revocation.revoked)} token(s) revoked, "
+            f"reason written as version {self.final_version}, {key}, "
+            f"{entity_done}, record destroyed (all versions)"
         )
 
 
@@ -70,6 +80,8 @@ def remove_tenant(
     final = records.update(tenant_id, mark_removed, idempotent=True)
     revocation = revoke_tenant(client, settings, tenant_id, enable_again=False)
     key_destroyed = records.destroy_key(tenant_id)
+    if revocation.entity_id is not None:
+        delete_entity(client, revocation.entity_id)
     records.destroy(tenant_id)
     log.info("tenant %s removed (final version %d)", tenant_id, final.version)
     return Removal(revocation, final.version, key_destroyed)

@@ -11,7 +11,8 @@ the next would leave open:
    mint reuses an access token handed out before;
 3. the tokens are revoked one by one (twice, for those minted meanwhile);
 4. for `revoke --tenant` the entity is enabled again, so later mints work;
-   offboarding leaves it disabled.
+   offboarding leaves it disabled and deletes it once the tenant's key is
+   gone (see `offboarding`).
 
 If anything fails midway the entity stays disabled: failing closed.
 """
@@ -128,6 +129,12 @@ def set_entity_disabled(client: VaultHTTP, entity_id: str, disabled: bool) -> No
         f"{word} entity {entity_id}",
     )
     log.info("%sd entity %s", word, entity_id)
+
+
+def delete_entity(client: VaultHTTP, entity_id: str) -> None:
+    """Delete an entity with its aliases; a later token of its alias gets a new one."""
+    client.delete(f"identity/entity/id/{entity_id}", f"delete entity {entity_id}")
+    log.info("deleted entity %s", entity_id)
 
 
 def revoke_tenant(

@@ -168,9 +168,10 @@ def _create(
         tenant_id = body["entity_alias"]
         if _entity_disabled(client, tenant_id):
             raise errors.PermissionDenied(
-                f"{action}: tenant {tenant_id}: its entity is disabled, so its "
-                "credentials are being revoked (revoke --tenant or tenant remove); "
-                "mint again once that is done"
+                f"{action}: tenant {tenant_id}: its entity is disabled. A "
+                "revocation (revoke --tenant) may be running: mint again once it "
+                "is done. If none is, an operator can re-enable it with "
+                f"`consentvault revoke --tenant {tenant_id}`"
             ) from None
         raise errors.PermissionDenied(
             f"{action}: this identity may not mint from it (POST /v1/{path} refused; "
@@ -179,7 +180,7 @@ def _create(
 
 
 def _entity_disabled(client: VaultHTTP, tenant_id: str) -> bool:
-    """Whether the tenant's entity is disabled (a revocation is under way)."""
+    """Whether the tenant's entity is disabled (by a revocation, running or not)."""
     from consentvault.minting.revocation import tenant_entity, token_mount_accessor
 
     try:
