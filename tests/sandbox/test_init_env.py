@@ -48,7 +48,8 @@ def test_the_default_environment_keeps_its_folder(monkeypatch):
 @pytest.mark.parametrize(
     ("name", "port_base", "words"),
     [
-        ("local", 28200, "not 'local'"),
+        ("local", 28200, "not 'local' or 'example'"),
+        ("example", 28200, "not 'local' or 'example'"),
         ("Second", 28200, "lower-case letters"),
         ("second", 80, "between 1024 and"),
         ("second", 65534, "between 1024 and"),
@@ -79,3 +80,19 @@ def test_command_refuses_the_default_name():
 
     assert result.exit_code != 0
     assert isinstance(result.exception, UsageError)
+
+
+@pytest.mark.parametrize("name", ["local", "example"])
+def test_replace_never_overwrites_a_tracked_environment(name):
+    """Before, `--name example --replace` overwrote environments/example.toml."""
+    tracked = PROJECT_ROOT / "environments" / f"{name}.toml"
+    before = tracked.read_bytes()
+
+    result = CliRunner().invoke(
+        cli,
+        ["sandbox", "init-env", "--name", name, "--port-base", "28200", "--replace"],
+    )
+
+    assert isinstance(result.exception, UsageError)
+    assert result.exception.exit_code == 2
+    assert tracked.read_bytes() == before

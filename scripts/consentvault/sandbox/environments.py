@@ -21,6 +21,8 @@ from consentvault.settings import DEFAULT_ENVIRONMENT, ENVIRONMENTS_DIR, load_se
 _LOCAL_PORTS = (18200, 18443, 18765)
 _LOCAL_FOLDER = ".sandbox/"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+# The tracked environment files, which init-env must never overwrite.
+RESERVED_NAMES = (DEFAULT_ENVIRONMENT, "example")
 HIGHEST_PORT_BASE = 65535 - len(_LOCAL_PORTS) + 1
 
 
@@ -37,10 +39,10 @@ def write_environment(
     callback `port_base + 2`; every path under `.sandbox/` moves to the
     environment's own folder. The file is validated before it is written.
     """
-    if not _NAME.match(name) or name == DEFAULT_ENVIRONMENT:
+    if not _NAME.match(name) or name in RESERVED_NAMES:
         raise UsageError(
             f"--name {name!r}: lower-case letters, digits and '-', starting with a "
-            f"letter, and not {DEFAULT_ENVIRONMENT!r}"
+            f"letter, and not {' or '.join(map(repr, RESERVED_NAMES))}"
         )
     if not 1024 <= port_base <= HIGHEST_PORT_BASE:
         raise UsageError(
