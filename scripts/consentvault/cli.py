@@ -55,6 +55,9 @@ def cli(verbose: int) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    # urllib3 at DEBUG logs every request line with its query string, which
+    # carries a consent flow's state and PKCE challenge: never below INFO.
+    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
 
 
 def main() -> None:
