@@ -87,10 +87,10 @@ def show_tenant(tenant_id: str, output_format: str) -> None:
 
 @tenant.command("remove")
 @click.argument("tenant_id", envvar="CONSENTVAULT_TENANT")
-@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@click.option("--reason", required=True, help="Why; kept in the audit log, as an HMAC.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove_tenant(tenant_id: str, reason: str, yes: bool) -> None:
-    """Offboard a tenant: revoke all its credentials, destroy its record.
+    """Offboard a tenant: revoke its credentials, destroy its key, record and entity.
 
     \b
     Example:
