@@ -290,3 +290,46 @@ def test_serve_without_a_certificate_is_a_config_error(consent_env, tmp_path):
 
     assert done.returncode == 3
     assert "no TLS certificate: pass --cert and --key" in done.stderr
+
+
+def test_serve_on_a_taken_port_names_the_setting(consent_env):
+    """Before, Werkzeug printed 'Address already in use' and exited 1."""
+    redirect = urlsplit(consent_env.settings.entra.redirect_uris[0])
+
+    with socket.socket() as holder:
+        # Earlier serve tests may leave the port in TIME_WAIT.
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", redirect.port))
+        holder.listen()
+        done = run(consent_env, "consent", "serve", "--once", "--timeout", "1")
+
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [
+        f"Error: 127.0.0.1:{redirect.port} is taken by another process (another "
+        "`consent serve`?); stop it or pick another redirect URI port in "
+        f"entra.redirect_uris of {consent_env.sandbox.env_file}"
+    ]
+
+
+def test_serve_with_a_bad_certificate_says_so(consent_env, tmp_path):
+    """Before, an unreadable certificate was reported as 'cannot listen'."""
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not a certificate\n")
+    key = consent_env.pki / "server-key.pem"
+
+    done = run(
+        consent_env,
+        "consent",
+        "serve",
+        "--once",
+        "--cert",
+        str(cert),
+        "--key",
+        str(key),
+    )
+
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith(
+        f"Error: could not load the TLS certificate {cert} and key {key} ("
+    )
+    assert "cannot listen" not in done.stderr

@@ -199,7 +199,11 @@ def serve(
     redemption = Redemption(client_from_environment(settings), settings)
     app = CallbackApp(redemption.redeem, urlsplit(redirect_uri).path)
     server = make_callback_server(
-        app, redirect_uri, cert_file=cert_file, key_file=key_file
+        app,
+        redirect_uri,
+        cert_file=cert_file,
+        key_file=key_file,
+        environment_file=settings.source,
     )
     click.echo(f"Waiting for consent callbacks on {redirect_uri}", err=True)
     outcome = serve_callbacks(server, app, once=once, timeout=timeout)

@@ -12,13 +12,23 @@ string is left out of every log line.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import html
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    load_ssl_context,
+    make_server,
+    select_address_family,
+)
 from werkzeug.wrappers import Request, Response
 
 from consentvault import errors
@@ -159,6 +169,7 @@ def make_callback_server(
     *,
     cert_file: str | None,
     key_file: str | None,
+    environment_file: Path | None = None,
 ) -> BaseWSGIServer:
     """A server bound to the redirect URI's host and port."""
     parts = urlsplit(redirect_uri)
@@ -170,7 +181,10 @@ def make_callback_server(
             raise errors.ConfigError(
                 "an https redirect URI needs a certificate: pass --cert and --key"
             )
-        ssl_context = (cert_file, key_file)
+        ssl_context = _load_certificate(cert_file, key_file)
+    # We bind the socket ourselves: on a taken port Werkzeug prints its own
+    # text and exits 1, where ours names the setting to change.
+    listener = _listen(host, port, environment_file)
     try:
         return make_server(
             host,
@@ -178,10 +192,39 @@ def make_callback_server(
             app,
             request_handler=_QuietRequestHandler,
             ssl_context=ssl_context,
+            fd=listener.fileno(),
+        )
+    finally:
+        # Werkzeug serves on its own duplicate of the descriptor.
+        listener.close()
+
+
+def _load_certificate(cert_file: str, key_file: str) -> ssl.SSLContext:
+    try:
+        return load_ssl_context(cert_file, key_file)
+    except OSError as exc:
+        reason = exc.strerror or getattr(exc, "reason", None) or type(exc).__name__
+        raise errors.ConfigError(
+            f"could not load the TLS certificate {cert_file} and key {key_file} "
+            f"({reason}); check --cert and --key"
+        ) from None
+
+
+def _listen(host: str, port: int, environment_file: Path | None) -> socket.socket:
+    where = f"entra.redirect_uris of {environment_file or 'the environment file'}"
+    try:
+        return socket.create_server(
+            (host, port), family=select_address_family(host, port)
         )
     except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise errors.ConfigError(
+                f"{host}:{port} is taken by another process (another `consent "
+                f"serve`?); stop it or pick another redirect URI port in {where}"
+            ) from None
         raise errors.ConfigError(
-            f"cannot listen on {host}:{port} ({exc.strerror or type(exc).__name__})"
+            f"cannot listen on {host}:{port} "
+            f"({exc.strerror or type(exc).__name__}); check {where}"
         ) from None
 
 
