@@ -73,7 +73,10 @@ def test_up_without_synth_says_to_run_make_synth_and_starts_nothing(idle):
     done = _run(idle, "up")
 
     assert done.returncode == 3
-    assert "run `make synth`" in done.stderr
+    assert (
+        f"run `CONSENTVAULT_ENV_FILE={idle['CONSENTVAULT_ENV_FILE']} make synth`"
+        in done.stderr
+    )
     assert not Path(idle["CONSENTVAULT_SANDBOX_DIR"]).exists()
 
 

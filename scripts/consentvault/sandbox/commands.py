@@ -108,7 +108,10 @@ def _echo_stacks(box: Sandbox) -> None:
     elif applied is None:
         click.echo("stacks: never applied")
     elif synth is None:
-        click.echo("stacks: applied; no synth to compare with (run `make synth`)")
+        click.echo(
+            f"stacks: applied; no synth of environment {box.settings.name!r} to "
+            f"compare with (run `{box.synth_command}`)"
+        )
     else:
         verdict = (
             "match the current synth"

@@ -10,12 +10,18 @@ derives all of them from one port base, so `CONSENTVAULT_ENV=NAME` is enough.
 from __future__ import annotations
 
 import re
+import shlex
 import tempfile
 from pathlib import Path
 
 from consentvault.errors import ConfigError, UsageError
 from consentvault.sandbox.paths import folder_name
-from consentvault.settings import DEFAULT_ENVIRONMENT, ENVIRONMENTS_DIR, load_settings
+from consentvault.settings import (
+    DEFAULT_ENVIRONMENT,
+    ENVIRONMENTS_DIR,
+    Settings,
+    load_settings,
+)
 
 # The default sandbox's ports, in the order the port base replaces them.
 _LOCAL_PORTS = (18200, 18443, 18765)
@@ -78,3 +84,22 @@ def _derive(text: str, name: str, port_base: int) -> str:
         f"{folder_name(name)}/.\n"
     )
     return header + text
+
+
+def named_environment(settings: Settings) -> str | None:
+    """NAME when the settings come from environments/NAME.toml, else None."""
+    source = settings.source
+    if source is None:
+        return DEFAULT_ENVIRONMENT
+    source = Path(source).resolve()
+    if source.parent != ENVIRONMENTS_DIR.resolve() or source.suffix != ".toml":
+        return None
+    return source.stem if _NAME.match(source.stem) else None
+
+
+def synth_command(settings: Settings) -> str:
+    """The command that synthesizes these settings' environment into cdktf.out/."""
+    name = named_environment(settings)
+    if name is not None:
+        return f"make synth ENV={name}"
+    return f"CONSENTVAULT_ENV_FILE={shlex.quote(str(settings.source))} make synth"

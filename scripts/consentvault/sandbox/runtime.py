@@ -19,6 +19,7 @@ from consentvault.sandbox.apply.engine import ApplyReport, apply_stacks
 from consentvault.sandbox.apply.graph_client import GraphAdmin
 from consentvault.sandbox.apply.stacks import Stack, read_stacks, stacks_digest
 from consentvault.sandbox.apply.state import ApplyState
+from consentvault.sandbox.environments import synth_command
 from consentvault.sandbox.openbao import OpenBaoServer
 from consentvault.sandbox.paths import SandboxPaths
 from consentvault.sandbox.standin import StandinProcess
@@ -134,10 +135,17 @@ class Sandbox:
     def stacks(self, outdir: Path | None = None, *, fresh: bool = True) -> list[Stack]:
         """The synthesized stacks; with `fresh`, refuse them if sources are newer."""
         outdir = outdir or default_outdir()
-        stacks = read_stacks(outdir, self.settings.name)
+        stacks = read_stacks(
+            outdir, self.settings.name, synth_command=self.synth_command
+        )
         if fresh:
-            _refuse_stale(stacks, self.settings)
+            _refuse_stale(stacks, self.settings, self.synth_command)
         return stacks
+
+    @property
+    def synth_command(self) -> str:
+        """What synthesizes this sandbox's environment (`make synth ENV=NAME`)."""
+        return synth_command(self.settings)
 
     def apply(
         self,
@@ -176,7 +184,7 @@ class Sandbox:
         return stacks_digest(stacks)
 
 
-def _refuse_stale(stacks: list[Stack], settings: Settings) -> None:
+def _refuse_stale(stacks: list[Stack], settings: Settings, command: str) -> None:
     synthesized = min(stack.file.stat().st_mtime for stack in stacks)
     sources = [PROJECT_ROOT / name for name in SYNTH_SOURCES]
     if settings.source is not None:
@@ -185,7 +193,7 @@ def _refuse_stale(stacks: list[Stack], settings: Settings) -> None:
     if newest > synthesized:
         raise ConfigError(
             f"the synthesized stacks in {stacks[0].file.parents[2]} are older than "
-            "the stacks, policies or environment file; run `make synth`"
+            f"the stacks, policies or environment file; run `{command}`"
         )
 
 

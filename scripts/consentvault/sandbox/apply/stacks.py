@@ -83,12 +83,15 @@ class Stack:
         }
 
 
-def read_stacks(outdir: Path, environment: str) -> list[Stack]:
+def read_stacks(
+    outdir: Path, environment: str, *, synth_command: str = "make synth"
+) -> list[Stack]:
     """The environment's stacks under `outdir/stacks`, producers first."""
     files = sorted((outdir / "stacks").glob(f"{environment}-*/cdk.tf.json"))
     if not files:
         raise ConfigError(
-            f"no synthesized stacks under {outdir}/stacks; run `make synth`"
+            f"no synthesized stacks of environment {environment!r} under "
+            f"{outdir}/stacks{_others(outdir)}; run `{synth_command}`"
         )
     stacks = {}
     for file in files:
@@ -107,6 +110,12 @@ def read_stacks(outdir: Path, environment: str) -> list[Stack]:
         for stack in sorted(ready, key=lambda s: s.name):
             ordered.append(stacks.pop(stack.name))
     return ordered
+
+
+def _others(outdir: Path) -> str:
+    """Which stacks `outdir` holds instead, if any: it keeps one synth at a time."""
+    found = sorted(path.parent.name for path in outdir.glob("stacks/*/cdk.tf.json"))
+    return f" (it holds {', '.join(found)})" if found else ""
 
 
 def stacks_digest(stacks: list[Stack]) -> str:
