@@ -9,6 +9,11 @@ BIN := $(VENV)/bin
 ENV ?= $(or $(CONSENTVAULT_ENV),local)
 
 export CONSENTVAULT_ENV := $(ENV)
+# CONSENTVAULT_ENV_FILE beats CONSENTVAULT_ENV in the commands; an ENV= given
+# on make's command line must still win over one left in the shell.
+ifeq ($(origin ENV),command line)
+unexport CONSENTVAULT_ENV_FILE
+endif
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 

@@ -156,3 +156,34 @@ def test_declining_reset_exits_1_and_keeps_the_folder(idle):
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip() == "Aborted."
     assert folder.is_dir()
+
+
+def _with_root_token(env) -> dict:
+    token_file = Path(env["CONSENTVAULT_SANDBOX_DIR"]) / "openbao" / "root-token"
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text("sandbox-root-token\n")
+    return env
+
+
+def test_env_exports_a_named_environment_by_name(idle):
+    """Before, it exported CONSENTVAULT_ENV_FILE, which beat a later ENV=."""
+    env = _with_root_token({**idle, "CONSENTVAULT_ENV": "local"})
+    del env["CONSENTVAULT_ENV_FILE"]
+
+    done = _run(env, "env")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "export CONSENTVAULT_ENV=local" in lines
+    assert lines[-1] == "unset CONSENTVAULT_ENV_FILE"
+    assert not [line for line in lines if "CONSENTVAULT_ENV_FILE=" in line]
+
+
+def test_env_exports_a_file_outside_environments_by_path(idle):
+    done = _run(_with_root_token(idle), "env")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert f"export CONSENTVAULT_ENV_FILE={idle['CONSENTVAULT_ENV_FILE']}" in lines
+    assert not [line for line in lines if "CONSENTVAULT_ENV=" in line]
+    assert "unset CONSENTVAULT_ENV_FILE" not in lines

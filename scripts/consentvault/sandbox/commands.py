@@ -18,6 +18,7 @@ from consentvault.errors import (
     VaultUnavailable,
 )
 from consentvault.sandbox.apply.engine import check_supported
+from consentvault.sandbox.environments import named_environment
 from consentvault.sandbox.paths import SANDBOX_DIR_VARIABLE
 from consentvault.sandbox.runtime import DEPLOY_NOTE, Sandbox
 from consentvault.settings import load_settings
@@ -126,7 +127,9 @@ def env() -> None:
     """Print shell lines that point Vault tools and the commands at the sandbox.
 
     This prints the sandbox's root token (VAULT_TOKEN): only ask for it where
-    that is fine.
+    that is fine. The environment is exported as CONSENTVAULT_ENV=NAME for
+    environments/NAME.toml (and CONSENTVAULT_ENV_FILE unset), as
+    CONSENTVAULT_ENV_FILE for a file anywhere else.
 
     \b
     Example:
@@ -140,10 +143,19 @@ def env() -> None:
     }
     if box.openbao.ca_file:
         lines["VAULT_CACERT"] = str(box.openbao.ca_file)
-    if box.settings.source:
+    # A name, not a path, for environments/NAME.toml: CONSENTVAULT_ENV_FILE
+    # beats CONSENTVAULT_ENV, so exporting it would pin every later command
+    # and `make synth ENV=...` to this environment.
+    name = named_environment(box.settings)
+    if name is not None:
+        lines["CONSENTVAULT_ENV"] = name
+    else:
         lines["CONSENTVAULT_ENV_FILE"] = str(box.settings.source)
-    for name, value in lines.items():
-        click.echo(f"export {name}={shlex.quote(value)}")
+    for variable, value in lines.items():
+        click.echo(f"export {variable}={shlex.quote(value)}")
+    if name is not None:
+        # An earlier eval's file would still win over the name.
+        click.echo("unset CONSENTVAULT_ENV_FILE")
 
 
 @sandbox.command("init-env")
