@@ -53,6 +53,7 @@ def test_the_default_environment_keeps_its_folder(monkeypatch):
         ("Second", 28200, "lower-case letters"),
         ("second", 80, "between 1024 and"),
         ("second", 65534, "between 1024 and"),
+        ("second", 65533, "between 1024 and 65532"),
     ],
 )
 def test_bad_name_or_port_base(tmp_path, name, port_base, words):

@@ -166,7 +166,8 @@ def env() -> None:
     "--port-base",
     type=int,
     required=True,
-    help="OpenBao on this port, the stand-in on +1, the consent callback on +2.",
+    help="OpenBao on this port, the stand-in on +1, the consent callback on +2, "
+    "OpenBao's cluster listener on +3.",
 )
 @click.option("--replace", is_flag=True, help="Overwrite an existing file.")
 def init_env(name: str, port_base: int, replace: bool) -> None:

@@ -29,7 +29,9 @@ _LOCAL_FOLDER = ".sandbox/"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 # The tracked environment files, which init-env must never overwrite.
 RESERVED_NAMES = (DEFAULT_ENVIRONMENT, "example")
-HIGHEST_PORT_BASE = 65535 - len(_LOCAL_PORTS) + 1
+# OpenBao's cluster listener takes the port after these (see openbao.py).
+PORTS_PER_SANDBOX = len(_LOCAL_PORTS) + 1
+HIGHEST_PORT_BASE = 65535 - PORTS_PER_SANDBOX + 1
 
 
 def write_environment(
@@ -42,7 +44,8 @@ def write_environment(
     """Write `environments/<name>.toml`: local.toml on ports `port_base`..+2.
 
     OpenBao gets `port_base`, the stand-in `port_base + 1`, the consent
-    callback `port_base + 2`; every path under `.sandbox/` moves to the
+    callback `port_base + 2`, OpenBao's cluster listener `port_base + 3`;
+    every path under `.sandbox/` moves to the
     environment's own folder. The file is validated before it is written.
     """
     if not _NAME.match(name) or name in RESERVED_NAMES:
@@ -80,7 +83,7 @@ def _derive(text: str, name: str, port_base: int) -> str:
     header = (
         f"# Written by `consentvault sandbox init-env --name {name} --port-base "
         f"{port_base}`\n# from environments/local.toml: ports {port_base}-"
-        f"{port_base + len(_LOCAL_PORTS) - 1}, files in "
+        f"{port_base + PORTS_PER_SANDBOX - 1}, files in "
         f"{folder_name(name)}/.\n"
     )
     return header + text
