@@ -41,12 +41,12 @@ def write_environment(
     replace: bool = False,
     directory: Path = ENVIRONMENTS_DIR,
 ) -> Path:
-    """Write `environments/<name>.toml`: local.toml on ports `port_base`..+2.
+    """Write `environments/<name>.toml`: local.toml on ports `port_base`..+3.
 
     OpenBao gets `port_base`, the stand-in `port_base + 1`, the consent
     callback `port_base + 2`, OpenBao's cluster listener `port_base + 3`;
-    every path under `.sandbox/` moves to the
-    environment's own folder. The file is validated before it is written.
+    every path under `.sandbox/` moves to the environment's own folder. The
+    file is validated before it is written.
     """
     if not _NAME.match(name) or name in RESERVED_NAMES:
         raise UsageError(
