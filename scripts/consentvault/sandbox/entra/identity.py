@@ -6,6 +6,7 @@ import base64
 import hashlib
 import secrets
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
@@ -122,16 +123,7 @@ def _redeem_code(
     standin: Standin, request: Request, authority_tenant: dict | None, app: dict
 ) -> dict:
     form = request.form
-    code = form.get("code", "")
-    if not code:
-        raise missing_parameter("code")
-    record = standin.directory.find_grant("codes", code)
-    if record is None:
-        raise malformed_grant()
-    if record["client_id"] != app["appId"]:
-        raise _grant_mismatch()
-    if authority_tenant and authority_tenant["id"] != record["tenant_id"]:
-        raise _grant_mismatch()
+    record = _find_grant(standin, form, "code", "codes", authority_tenant, app)
     if record["used"]:
         raise EntraError(
             "invalid_grant",
@@ -159,6 +151,32 @@ def _redeem_code(
     return _user_tokens(standin, request, app, record, record.get("nonce"))
 
 
+def _find_grant(
+    standin: Standin,
+    form: Mapping[str, str],
+    parameter: str,
+    kind: str,
+    authority_tenant: dict | None,
+    app: dict,
+) -> dict:
+    """The stored code or refresh token named by `parameter`, issued to `app`.
+
+    A grant of another app, or redeemed at another tenant's authority, is
+    refused as Entra refuses it: without saying whose it was.
+    """
+    value = form.get(parameter, "")
+    if not value:
+        raise missing_parameter(parameter)
+    record = standin.directory.find_grant(kind, value)
+    if record is None:
+        raise malformed_grant()
+    if record["client_id"] != app["appId"]:
+        raise _grant_mismatch()
+    if authority_tenant and authority_tenant["id"] != record["tenant_id"]:
+        raise _grant_mismatch()
+    return record
+
+
 def _is_expired(standin: Standin, record: dict, kind: str) -> bool:
     generation = standin.directory.generation(record["tenant_id"], kind)
     return record["expires_at"] < time.time() or record["generation"] < generation
@@ -168,16 +186,9 @@ def _redeem_refresh_token(
     standin: Standin, request: Request, authority_tenant: dict | None, app: dict
 ) -> dict:
     form = request.form
-    value = form.get("refresh_token", "")
-    if not value:
-        raise missing_parameter("refresh_token")
-    record = standin.directory.find_grant("refresh_tokens", value)
-    if record is None:
-        raise malformed_grant()
-    if record["client_id"] != app["appId"]:
-        raise _grant_mismatch()
-    if authority_tenant and authority_tenant["id"] != record["tenant_id"]:
-        raise _grant_mismatch()
+    record = _find_grant(
+        standin, form, "refresh_token", "refresh_tokens", authority_tenant, app
+    )
     if _is_expired(standin, record, "refresh_tokens"):
         raise expired_grant()
     consent = standin.directory.consent(record["tenant_id"], app["appId"])
